@@ -1,0 +1,2 @@
+Console.Error.WriteLine("not implemented yet: see the README");
+return 2;
