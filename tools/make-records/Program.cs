@@ -1,2 +1,17 @@
-Console.Error.WriteLine("not implemented yet: see the README");
-return 2;
+using System.CommandLine;
+using Loader.Tools.MakeRecords.Commands;
+
+namespace Loader.Tools.MakeRecords;
+
+/// <summary>make-records: folder / file list / TFRecord -> sharded records; <c>verify</c>, <c>inspect</c>, <c>demo</c>.</summary>
+internal static class Program
+{
+    public static int Main(string[] args)
+    {
+        RootCommand root = MakeCommand.Create();
+        root.Subcommands.Add(VerifyCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
+        return root.Parse(args).Invoke();
+    }
+}

@@ -1,0 +1,179 @@
+using System.Runtime.Intrinsics;
+using System.Text;
+using Loader.Augment.Cpu;
+using Loader.Augment.Interop;
+
+namespace Loader.Augment;
+
+/// <summary>
+/// Turns a JPEG and its <see cref="SamplePlan"/> into one finished sample in a batch slot: decodes only the region the
+/// crop needs, at the smallest DCT scale (1/8 steps) that still leaves at least the output resolution, resizes it with
+/// PIL's antialiased bilinear filter, flips, normalizes and converts on the way out. One per worker thread: it owns a
+/// native decompressor and scratch buffers, reused from sample to sample (no allocation once warm).
+/// </summary>
+public sealed class CpuSampleDecoder : IDisposable
+{
+    private const int MessageCapacity = 256;
+
+    private readonly JpegDecompressorHandle _decompressor;
+    private readonly AxisCoefficients _horizontal = new();
+    private readonly AxisCoefficients _vertical = new();
+    private readonly byte[] _message = new byte[MessageCapacity];
+    private byte[] _region = [];
+    private float[] _columnSums = [];
+    private float[] _outputRow = [];
+
+    public CpuSampleDecoder()
+    {
+        _decompressor = LibLoaderJpeg.Create();
+        if (_decompressor.IsInvalid)
+        {
+            throw new OutOfMemoryException("libloader_jpeg could not allocate a JPEG decompressor.");
+        }
+    }
+
+    /// <summary>Reads the size and component count from the JPEG header.</summary>
+    public unsafe ImageInfo ReadHeader(ReadOnlySpan<byte> jpeg)
+    {
+        ThrowIfEmpty(jpeg);
+        int width, height, components, rc;
+        fixed (byte* data = jpeg)
+        fixed (byte* message = _message)
+        {
+            rc = LibLoaderJpeg.ReadHeader(_decompressor, data, (nuint)jpeg.Length, out width, out height, out components, message, MessageCapacity);
+        }
+
+        ThrowIfFailed(rc, "reading the JPEG header");
+        return new ImageInfo(width, height, components);
+    }
+
+    /// <summary>Decodes, crops, resizes, flips, normalizes and writes one sample into <paramref name="destination"/>.</summary>
+    public void Process(ReadOnlySpan<byte> jpeg, in SamplePlan plan, OutputSpec spec, Span<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (plan.OutputWidth != spec.Width || plan.OutputHeight != spec.Height)
+        {
+            throw new ArgumentException($"The plan's output size {plan.OutputWidth}x{plan.OutputHeight} differs from the output spec's {spec.Width}x{spec.Height}.", nameof(plan));
+        }
+
+        if (destination.Length < spec.BytesPerSample)
+        {
+            throw new ArgumentException($"The destination holds {destination.Length} bytes; one sample needs {spec.BytesPerSample}.", nameof(destination));
+        }
+
+        var info = ReadHeader(jpeg);
+        var geometry = ResampleGeometry.Create(plan, info.Width, info.Height);
+        geometry.Prepare(_horizontal, _vertical, spec.Width, spec.Height);
+
+        var regionX = _horizontal.MinIndex;
+        var regionY = _vertical.MinIndex;
+        var regionWidth = _horizontal.MaxIndexExclusive - regionX;
+        var regionHeight = _vertical.MaxIndexExclusive - regionY;
+        _horizontal.Rebase(regionX);
+        _vertical.Rebase(regionY);
+
+        var stride = regionWidth * 3;
+        DecodeRegion(jpeg, geometry.ScaleNumerator, regionX, regionY, regionWidth, regionHeight, stride, geometry);
+        Resample(spec, plan.Flip, stride, destination);
+    }
+
+    public void Dispose() => _decompressor.Dispose();
+
+    private unsafe void DecodeRegion(ReadOnlySpan<byte> jpeg, int scaleNumerator, int x, int y, int width, int height, int stride,
+        in ResampleGeometry geometry)
+    {
+        var bytes = stride * height;
+        if (_region.Length < bytes)
+        {
+            _region = new byte[bytes + (bytes >> 2)];
+        }
+
+        int rc, scaledWidth, scaledHeight;
+        fixed (byte* data = jpeg)
+        fixed (byte* output = _region)
+        fixed (byte* message = _message)
+        {
+            rc = LibLoaderJpeg.DecodeRegion(_decompressor, data, (nuint)jpeg.Length, scaleNumerator, x, y, width, height,
+                output, (nuint)stride, (nuint)_region.Length, out scaledWidth, out scaledHeight, message, MessageCapacity);
+        }
+
+        ThrowIfFailed(rc, "decoding the JPEG");
+        if (scaledWidth != geometry.ScaledWidth || scaledHeight != geometry.ScaledHeight)
+        {
+            throw new ImageDecodeException($"libjpeg scaled the image to {scaledWidth}x{scaledHeight}, expected {geometry.ScaledWidth}x{geometry.ScaledHeight}.");
+        }
+    }
+
+    private void Resample(OutputSpec spec, bool flip, int stride, Span<byte> destination)
+    {
+        var columnFloats = stride + HorizontalResampler.SourceSlack(_horizontal);
+        if (_columnSums.Length < columnFloats)
+        {
+            _columnSums = new float[columnFloats + (columnFloats >> 2)];
+        }
+
+        // The slack past the row is read with zero weights: it must hold finite numbers (0 * NaN is NaN).
+        _columnSums.AsSpan(stride).Clear();
+        var rowFloats = spec.Width * 3;
+        if (_outputRow.Length < rowFloats + HorizontalResampler.DestinationPadding)
+        {
+            _outputRow = new float[rowFloats + HorizontalResampler.DestinationPadding];
+        }
+
+        var (scale, bias) = Normalization(spec);
+        var region = _region.AsSpan();
+        var columnSums = _columnSums.AsSpan(0, stride);
+        var padded = _columnSums.AsSpan(0, columnFloats);
+        var outputRow = _outputRow.AsSpan(0, rowFloats + HorizontalResampler.DestinationPadding);
+        var first = _vertical.First;
+        var count = _vertical.Count;
+        var weights = _vertical.Weights;
+        var tapStride = _vertical.TapStride;
+        for (var y = 0; y < spec.Height; y++)
+        {
+            VerticalResampler.Run(region, stride, first[y], weights.Slice(y * tapStride, count[y]), columnSums);
+            HorizontalResampler.Run(padded, _horizontal, flip, scale, bias, outputRow);
+            PixelStore.StoreRow(outputRow[..rowFloats], y, spec, destination);
+        }
+    }
+
+    /// <summary>value / 255 - mean) / std as one multiply-add per channel; UInt8 keeps 0..255.</summary>
+    private static (Vector128<float> Scale, Vector128<float> Bias) Normalization(OutputSpec spec)
+    {
+        if (spec.Type == PixelType.UInt8)
+        {
+            return (Vector128.Create(1f), Vector128<float>.Zero);
+        }
+
+        var m = spec.Mean;
+        var s = spec.Std;
+        var scale = Vector128.Create(1f / (255f * s[0]), 1f / (255f * s[1]), 1f / (255f * s[2]), 0f);
+        var bias = Vector128.Create(-m[0] / s[0], -m[1] / s[1], -m[2] / s[2], 0f);
+        return (scale, bias);
+    }
+
+    private static void ThrowIfEmpty(ReadOnlySpan<byte> jpeg)
+    {
+        if (jpeg.IsEmpty)
+        {
+            throw new ImageDecodeException("The image is empty (0 bytes).");
+        }
+    }
+
+    private void ThrowIfFailed(int rc, string what)
+    {
+        if (rc == LibLoaderJpeg.Ok)
+        {
+            return;
+        }
+
+        var length = Array.IndexOf(_message, (byte)0);
+        var text = Encoding.UTF8.GetString(_message, 0, length < 0 ? _message.Length : length);
+        throw rc switch
+        {
+            LibLoaderJpeg.ErrorMemory => new OutOfMemoryException($"libjpeg ran out of memory {what}: {text}"),
+            LibLoaderJpeg.ErrorArgument => new ArgumentException($"Bad arguments {what}: {text}"),
+            _ => new ImageDecodeException($"Not a readable JPEG ({what}): {text}"),
+        };
+    }
+}

@@ -1,0 +1,82 @@
+using System.Text;
+using Loader.Augment.Cuda.Interop;
+
+namespace Loader.Augment.Cuda;
+
+/// <summary>
+/// One GPU, through its primary context: the context the CUDA runtime, libtorch and nvJPEG use, so a device
+/// pointer from a TorchSharp CUDA tensor is valid here and ours are valid there. <see cref="MakeCurrent"/> binds it
+/// to the calling thread; every public GPU operation in this assembly does that first.
+/// </summary>
+public sealed class CudaDevice : IDisposable
+{
+    private readonly PrimaryContextHandle _context;
+
+    private CudaDevice(int ordinal, PrimaryContextHandle context, string name, int major, int minor, int multiprocessors, long totalMemory)
+    {
+        Ordinal = ordinal;
+        _context = context;
+        Name = name;
+        ComputeCapabilityMajor = major;
+        ComputeCapabilityMinor = minor;
+        MultiprocessorCount = multiprocessors;
+        TotalMemory = totalMemory;
+    }
+
+    public int Ordinal { get; }
+
+    public string Name { get; }
+
+    public int ComputeCapabilityMajor { get; }
+
+    public int ComputeCapabilityMinor { get; }
+
+    public int MultiprocessorCount { get; }
+
+    public long TotalMemory { get; }
+
+    /// <summary>The NVRTC architecture name, e.g. <c>sm_90</c> for an H100.</summary>
+    public string Architecture => $"sm_{ComputeCapabilityMajor}{ComputeCapabilityMinor}";
+
+    internal nint Context => _context.Pointer;
+
+    /// <summary>Initializes the driver and retains device <paramref name="ordinal"/>'s primary context. Fails with a clear message without a GPU.</summary>
+    public static CudaDevice Open(int ordinal = 0)
+    {
+        GpuAvailability.EnsureAvailable();
+        CudaDriver.Check(CudaDriver.cuInit(0));
+        CudaDriver.Check(CudaDriver.cuDeviceGet(out var device, ordinal));
+        CudaDriver.Check(CudaDriver.cuDevicePrimaryCtxRetain(out var context, device));
+        var handle = new PrimaryContextHandle(device, context);
+        CudaDriver.Check(CudaDriver.cuCtxSetCurrent(context));
+        CudaDriver.Check(CudaDriver.cuDeviceGetAttribute(out var major, CudaDriver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device));
+        CudaDriver.Check(CudaDriver.cuDeviceGetAttribute(out var minor, CudaDriver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device));
+        CudaDriver.Check(CudaDriver.cuDeviceGetAttribute(out var sms, CudaDriver.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device));
+        CudaDriver.Check(CudaDriver.cuDeviceTotalMem(out var total, device));
+        return new CudaDevice(ordinal, handle, DeviceName(device), major, minor, sms, (long)total);
+    }
+
+    internal static unsafe string DeviceName(int device)
+    {
+        var buffer = stackalloc byte[256];
+        CudaDriver.Check(CudaDriver.cuDeviceGetName(buffer, 256, device));
+        var length = 0;
+        while (length < 256 && buffer[length] != 0)
+        {
+            length++;
+        }
+
+        return Encoding.UTF8.GetString(buffer, length);
+    }
+
+    /// <summary>Binds the primary context to the calling thread (cheap; CUDA keeps one current context per thread).</summary>
+    public void MakeCurrent() => CudaDriver.Check(CudaDriver.cuCtxSetCurrent(_context.Pointer));
+
+    public DeviceBuffer Allocate(long bytes) => new(this, bytes);
+
+    public CudaStream CreateStream() => new(this);
+
+    public CudaEvent CreateEvent() => new(this);
+
+    public void Dispose() => _context.Dispose();
+}

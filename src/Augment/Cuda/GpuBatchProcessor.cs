@@ -1,0 +1,197 @@
+using System.Runtime.InteropServices;
+using Loader.Augment.Cuda.Interop;
+
+namespace Loader.Augment.Cuda;
+
+/// <summary>Per-batch counts of which decoder handled the samples.</summary>
+public readonly record struct GpuBatchStats(int Hardware, int Hybrid, int CpuFallback);
+
+/// <summary>
+/// The GPU half of the augment operator: JPEGs and their sample plans (the same <see cref="SamplePlan"/>s the CPU
+/// path consumes) in, finished samples out, written straight into a caller-provided device pointer (a TorchSharp
+/// CUDA tensor's data in the trainer). Per batch: nvJPEG decodes each crop into a staging arena, then one kernel
+/// launch resizes, flips, normalizes and converts every sample. Everything is queued on <see cref="Stream"/>; the
+/// returned event marks the batch complete: the consumer's stream waits on it before reading.
+/// <para>
+/// Two lanes of staging memory alternate, so the host can prepare batch n+1 while the GPU still works on batch n; a
+/// lane is reused only after its previous batch's event has fired. The caller owns the output slots: pass the event
+/// the consumer recorded after its last read of <c>destination</c> and the batch waits for it (on the GPU) before
+/// writing.
+/// </para>
+/// </summary>
+public sealed class GpuBatchProcessor : IDisposable
+{
+    private const int LaneCount = 2;
+
+    private readonly CudaDevice _device;
+    private readonly OutputSpec _output;
+    private readonly int _maxBatchSize;
+    private readonly AugmentKernel _kernel;
+    private readonly NvJpegBatchDecoder _decoder;
+    private readonly Lane[] _lanes;
+    private readonly DecodedRegion[] _regions;
+    private readonly CpuSampleDecoder _cpuDecoder = new();
+    private int _nextLane;
+
+    public GpuBatchProcessor(CudaDevice device, OutputSpec output, int maxBatchSize, GpuDecodeOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatchSize);
+        _device = device;
+        _output = output;
+        _maxBatchSize = maxBatchSize;
+        device.MakeCurrent();
+        Stream = device.CreateStream();
+        _kernel = new AugmentKernel(device);
+        _decoder = new NvJpegBatchDecoder(device, options ?? new GpuDecodeOptions());
+        _lanes = new Lane[LaneCount];
+        for (var i = 0; i < LaneCount; i++)
+        {
+            _lanes[i] = new Lane(device, maxBatchSize, output.BytesPerSample);
+        }
+
+        _regions = new DecodedRegion[maxBatchSize];
+    }
+
+    /// <summary>The stream every batch is written on.</summary>
+    public CudaStream Stream { get; }
+
+    public OutputSpec Output => _output;
+
+    public bool UsesHardwareDecoder => _decoder.HasHardwareDecoder;
+
+    public string? HardwareUnavailableReason => _decoder.HardwareUnavailableReason;
+
+    public GpuBatchStats LastBatch { get; private set; }
+
+    /// <summary>
+    /// Queues the decode and augmentation of <paramref name="jpegs"/> with <paramref name="plans"/> into
+    /// <paramref name="destination"/> (device memory of <c>count * Output.BytesPerSample</c> bytes) and returns the
+    /// event that fires when the batch is written (valid until this lane comes round again, two batches later).
+    /// <paramref name="consumerDone"/>: a <c>CUevent</c> the consumer recorded after its last read of
+    /// <paramref name="destination"/> (0 when there is none). The JPEG bytes may be reused once this returns.
+    /// </summary>
+    public CudaEvent ProcessBatch(IReadOnlyList<ReadOnlyMemory<byte>> jpegs, ReadOnlySpan<SamplePlan> plans, nint destination, nint consumerDone = 0)
+    {
+        ArgumentNullException.ThrowIfNull(jpegs);
+        var count = jpegs.Count;
+        if (count != plans.Length || count > _maxBatchSize)
+        {
+            throw new ArgumentException($"{count} images and {plans.Length} plans for a processor of at most {_maxBatchSize} samples per batch.", nameof(plans));
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            if (plans[i].OutputWidth != _output.Width || plans[i].OutputHeight != _output.Height)
+            {
+                throw new ArgumentException($"Plan {i} makes {plans[i].OutputWidth}x{plans[i].OutputHeight}; the output is {_output.Width}x{_output.Height}.", nameof(plans));
+            }
+        }
+
+        _device.MakeCurrent();
+        var lane = _lanes[_nextLane];
+        _nextLane = (_nextLane + 1) % LaneCount;
+        lane.Done.Synchronize();  // the batch that used this lane two calls ago has finished with its staging memory
+        if (consumerDone != 0)
+        {
+            Stream.Wait(consumerDone);
+        }
+
+        var regions = _regions.AsSpan(0, count);
+        _decoder.Decode(jpegs, plans, regions, lane.Arena, Stream);
+
+        int hardware = 0, hybrid = 0, fallback = 0;
+        var parameters = lane.HostParameters;
+        for (var i = 0; i < count; i++)
+        {
+            var region = regions[i];
+            switch (region.Route)
+            {
+                case DecodeRoute.Hardware:
+                case DecodeRoute.Hybrid:
+                    parameters[i] = PlanPacker.Pack(plans[i], region.Region, region.Pixels, region.Pitch);
+                    _ = region.Route == DecodeRoute.Hardware ? hardware++ : hybrid++;
+                    break;
+                default:
+                    // nvJPEG could not decode it: the CPU path makes the finished sample, we copy it into the slot.
+                    var slot = lane.HostFallback(i);
+                    _cpuDecoder.Process(jpegs[i].Span, plans[i], _output, slot);
+                    lane.CopyFallback(i, destination + (nint)((long)i * _output.BytesPerSample), Stream);
+                    parameters[i] = PlanPacker.Skipped();
+                    fallback++;
+                    break;
+            }
+        }
+
+        lane.UploadParameters(count, Stream);
+        _kernel.Launch(PlanPacker.PackBatch(_output, count, lane.DeviceParameters, destination), Stream);
+        lane.Done.Record(Stream);
+        LastBatch = new GpuBatchStats(hardware, hybrid, fallback);
+        return lane.Done;
+    }
+
+    public void Dispose()
+    {
+        foreach (var lane in _lanes)
+        {
+            lane.Dispose();
+        }
+
+        _decoder.Dispose();
+        _kernel.Dispose();
+        _cpuDecoder.Dispose();
+        Stream.Dispose();
+    }
+
+    /// <summary>One set of per-batch staging memory: decoded regions, kernel parameters (pinned host + device), CPU fallback samples.</summary>
+    private sealed class Lane : IDisposable
+    {
+        private readonly PinnedMemoryHandle _pinned;
+        private readonly DeviceBuffer _deviceParameters;
+        private readonly int _maxBatchSize;
+        private readonly int _bytesPerSample;
+        private readonly long _fallbackOffset;
+
+        public unsafe Lane(CudaDevice device, int maxBatchSize, int bytesPerSample)
+        {
+            _maxBatchSize = maxBatchSize;
+            _bytesPerSample = bytesPerSample;
+            Arena = new StagingArena(device);
+            Done = device.CreateEvent();
+            var parameterBytes = (long)maxBatchSize * Marshal.SizeOf<GpuSampleParams>();
+            _deviceParameters = device.Allocate(parameterBytes);
+            _fallbackOffset = StagingArena.Align(parameterBytes);
+            _pinned = new PinnedMemoryHandle(device.Context);
+            CudaDriver.Check(CudaDriver.cuMemAllocHost(out var pinned, (nuint)(_fallbackOffset + ((long)maxBatchSize * bytesPerSample))));
+            _pinned.Set(pinned);
+            ParameterBytes = parameterBytes;
+        }
+
+        public StagingArena Arena { get; }
+
+        public CudaEvent Done { get; }
+
+        public nint DeviceParameters => _deviceParameters.Pointer;
+
+        private long ParameterBytes { get; }
+
+        public unsafe Span<GpuSampleParams> HostParameters => new((void*)_pinned.Pointer, _maxBatchSize);
+
+        public unsafe Span<byte> HostFallback(int sample) => new((void*)(_pinned.Pointer + (nint)(_fallbackOffset + ((long)sample * _bytesPerSample))), _bytesPerSample);
+
+        public void CopyFallback(int sample, nint destination, CudaStream stream) =>
+            CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync(destination, _pinned.Pointer + (nint)(_fallbackOffset + ((long)sample * _bytesPerSample)), (nuint)_bytesPerSample, stream.Pointer));
+
+        public void UploadParameters(int count, CudaStream stream) =>
+            CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync(DeviceParameters, _pinned.Pointer, (nuint)Math.Min(ParameterBytes, (long)count * Marshal.SizeOf<GpuSampleParams>()), stream.Pointer));
+
+        public void Dispose()
+        {
+            Arena.Dispose();
+            _deviceParameters.Dispose();
+            _pinned.Dispose();
+            Done.Dispose();
+        }
+    }
+}

@@ -1,0 +1,315 @@
+using System.Buffers;
+using Loader.Augment.Cuda.Interop;
+
+namespace Loader.Augment.Cuda;
+
+/// <summary>
+/// Decodes a batch of JPEGs on the GPU into a staging arena, interleaved RGB, each sample only its region (the
+/// crop window for training plans). Images the hardware engine supports (<c>nvjpegDecodeBatchedSupportedEx</c>)
+/// go to it in one batched call; the rest go to the hybrid decoder on worker threads; images nvJPEG rejects are
+/// marked <see cref="DecodeRoute.CpuFallback"/> for the caller.
+/// </summary>
+internal sealed class NvJpegBatchDecoder : IDisposable
+{
+    private readonly CudaDevice _device;
+    private readonly GpuDecodeOptions _options;
+    private readonly NvJpegLibraryHandle _library = new();
+    private readonly NvJpegLibraryHandle _hardwareLibrary = new();
+    private readonly NvJpegDecoderHandle _hybridDecoder = new();
+    private readonly HybridDecodeWorker[] _workers;
+    private readonly NvJpegStateHandle _hardwareState = new();
+    private readonly List<NvJpegStreamHandle> _hardwareStreams = [];
+    private readonly List<NvJpegDecodeParamsHandle> _hardwareParams = [];
+    private readonly List<int>[] _workerShares;
+    private readonly List<int> _hardwareSamples = [];
+
+    public unsafe NvJpegBatchDecoder(CudaDevice device, GpuDecodeOptions options)
+    {
+        _device = device;
+        _options = options;
+        device.MakeCurrent();
+
+        // Two library handles, as DALI keeps them: the hardware backend's for batched decode on the JPEG engines,
+        // the default backend's for the decoupled hybrid decoders and header parsing.
+        NvJpeg.Check(NvJpeg.nvjpegCreateEx(NvJpeg.NVJPEG_BACKEND_DEFAULT, null, null, NvJpeg.NVJPEG_FLAGS_DEFAULT, out var library));
+        _library.Set(library);
+        if (options.UseHardwareDecoder)
+        {
+            var status = NvJpeg.nvjpegCreateEx(NvJpeg.NVJPEG_BACKEND_HARDWARE, null, null, NvJpeg.NVJPEG_FLAGS_DEFAULT, out var hardware);
+            if (status == 0)
+            {
+                _hardwareLibrary.Set(hardware);
+                NvJpeg.Check(NvJpeg.nvjpegJpegStateCreate(hardware, out var state));
+                _hardwareState.Set(state);
+                HasHardwareDecoder = true;
+            }
+            else
+            {
+                // NVJPEG_STATUS_ARCH_MISMATCH / IMPLEMENTATION_NOT_SUPPORTED: no hardware engine on this GPU.
+                HardwareUnavailableReason = NvJpeg.Describe(status);
+            }
+        }
+        else
+        {
+            HardwareUnavailableReason = "disabled by options";
+        }
+
+        NvJpeg.Check(NvJpeg.nvjpegDecoderCreate(library, NvJpeg.NVJPEG_BACKEND_HYBRID, out var decoder));
+        _hybridDecoder.Set(decoder);
+        _workers = new HybridDecodeWorker[options.ResolvedHybridThreads];
+        _workerShares = new List<int>[_workers.Length];
+        for (var w = 0; w < _workers.Length; w++)
+        {
+            _workers[w] = new HybridDecodeWorker(device, _library, _hybridDecoder);
+            _workerShares[w] = [];
+        }
+    }
+
+    public bool HasHardwareDecoder { get; }
+
+    /// <summary>Why the hardware engine is not used (null when it is).</summary>
+    public string? HardwareUnavailableReason { get; }
+
+    /// <summary>
+    /// Queues the decode of every sample on <paramref name="stream"/> (work on the workers' streams is joined into it)
+    /// and fills <paramref name="results"/>. The JPEG bytes are read before this returns.
+    /// </summary>
+    public unsafe void Decode(IReadOnlyList<ReadOnlyMemory<byte>> jpegs, ReadOnlySpan<SamplePlan> plans, Span<DecodedRegion> results,
+        StagingArena arena, CudaStream stream)
+    {
+        _device.MakeCurrent();
+        var count = jpegs.Count;
+        var offsets = ArrayPool<long>.Shared.Rent(count);
+        try
+        {
+            // 1. Headers, regions and arena layout.
+            long total = 0;
+            for (var i = 0; i < count; i++)
+            {
+                results[i] = PlanRegion(jpegs[i].Span, plans[i]);
+                if (results[i].Route == DecodeRoute.CpuFallback)
+                {
+                    continue;
+                }
+
+                offsets[i] = total;
+                total += StagingArena.Align((long)results[i].Pitch * results[i].Region.Height);
+            }
+
+            arena.EnsureCapacity(Math.Max(total, StagingArena.Alignment), stream);
+            for (var i = 0; i < count; i++)
+            {
+                if (results[i].Route != DecodeRoute.CpuFallback)
+                {
+                    results[i].Pixels = arena.Pointer + (nint)offsets[i];
+                }
+            }
+
+            // 2. The hardware engine, batched, for what it supports.
+            _hardwareSamples.Clear();
+            if (HasHardwareDecoder)
+            {
+                SelectHardware(jpegs, results);
+                if (_hardwareSamples.Count > 0 && !DecodeOnHardware(jpegs, results, stream))
+                {
+                    _hardwareSamples.Clear();  // the batch call failed as a whole: everything goes hybrid
+                }
+            }
+
+            foreach (var i in _hardwareSamples)
+            {
+                results[i].Route = DecodeRoute.Hardware;
+            }
+
+            // 3. The hybrid decoder for the rest, spread over the worker threads.
+            foreach (var share in _workerShares)
+            {
+                share.Clear();
+            }
+
+            var next = 0;
+            for (var i = 0; i < count; i++)
+            {
+                if (results[i].Route == DecodeRoute.None)
+                {
+                    _workerShares[next].Add(i);
+                    next = (next + 1) % _workers.Length;
+                }
+            }
+
+            var shared = results.ToArray();  // the lambda below cannot capture a span
+            Parallel.For(0, _workers.Length, w =>
+            {
+                _device.MakeCurrent();  // a pool thread has no current context
+                var worker = _workers[w];
+                foreach (var i in _workerShares[w])
+                {
+                    var r = shared[i];
+                    var whole = r.Region == new CropWindow(0, 0, r.ImageWidth, r.ImageHeight);
+                    shared[i].Route = worker.TryDecode(jpegs[i].Span, r.Region, whole, r.Pixels, r.Pitch) ? DecodeRoute.Hybrid : DecodeRoute.CpuFallback;
+                }
+
+                worker.Done.Record(worker.Stream);
+            });
+            shared.CopyTo(results);
+            foreach (var worker in _workers)
+            {
+                stream.Wait(worker.Done);
+            }
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(offsets);
+        }
+    }
+
+    private unsafe DecodedRegion PlanRegion(ReadOnlySpan<byte> jpeg, in SamplePlan plan)
+    {
+        var widths = stackalloc int[NvJpeg.MaxComponents];
+        var heights = stackalloc int[NvJpeg.MaxComponents];
+        int status, components = 0;
+        fixed (byte* data = jpeg)
+        {
+            status = jpeg.IsEmpty ? 3 : NvJpeg.nvjpegGetImageInfo(_library.Pointer, data, (nuint)jpeg.Length, out components, out _, widths, heights);
+        }
+
+        // CMYK / YCCK (4 components): the CPU path converts them the way PIL does; nvJPEG's RGB output would not match.
+        if (status != 0 || components is not (1 or 3))
+        {
+            return new DecodedRegion(DecodeRoute.CpuFallback, 0, 0, default, 0, 0);
+        }
+
+        var (width, height) = (widths[0], heights[0]);
+        var crop = plan.Crop;
+        if (crop.Width <= 0 || crop.Height <= 0 || crop.X < 0 || crop.Y < 0 || crop.Right > width || crop.Bottom > height)
+        {
+            throw new ArgumentException($"The crop window {crop} does not fit the {width}x{height} image.", nameof(plan));
+        }
+
+        // Training plans read only their crop; evaluation plans may read around their box: decode the whole image.
+        var region = _options.UseRegionOfInterest && plan.EvalBox is null ? crop : new CropWindow(0, 0, width, height);
+        return new DecodedRegion(DecodeRoute.None, 0, StagingArena.PitchFor(region.Width), region, width, height);
+    }
+
+    private unsafe void SelectHardware(IReadOnlyList<ReadOnlyMemory<byte>> jpegs, Span<DecodedRegion> results)
+    {
+        for (var i = 0; i < jpegs.Count; i++)
+        {
+            if (results[i].Route != DecodeRoute.None)
+            {
+                continue;
+            }
+
+            var slot = _hardwareSamples.Count;
+            while (_hardwareStreams.Count <= slot)
+            {
+                var jpegStream = new NvJpegStreamHandle();
+                NvJpeg.Check(NvJpeg.nvjpegJpegStreamCreate(_hardwareLibrary.Pointer, out var streamPointer));
+                jpegStream.Set(streamPointer);
+                _hardwareStreams.Add(jpegStream);
+                var decodeParams = new NvJpegDecodeParamsHandle();
+                NvJpeg.Check(NvJpeg.nvjpegDecodeParamsCreate(_hardwareLibrary.Pointer, out var paramsPointer));
+                decodeParams.Set(paramsPointer);
+                NvJpeg.Check(NvJpeg.nvjpegDecodeParamsSetOutputFormat(paramsPointer, NvJpeg.NVJPEG_OUTPUT_RGBI));
+                _hardwareParams.Add(decodeParams);
+            }
+
+            var span = jpegs[i].Span;
+            int parsed;
+            fixed (byte* data = span)
+            {
+                parsed = NvJpeg.nvjpegJpegStreamParseHeader(_hardwareLibrary.Pointer, data, (nuint)span.Length, _hardwareStreams[slot].Pointer);
+            }
+
+            if (parsed != 0)
+            {
+                continue;  // the hybrid decoder (or the CPU) will say what is wrong
+            }
+
+            var r = results[i];
+            var whole = r.Region == new CropWindow(0, 0, r.ImageWidth, r.ImageHeight);
+            var p = _hardwareParams[slot].Pointer;
+            NvJpeg.Check(whole ? NvJpeg.nvjpegDecodeParamsSetROI(p, 0, 0, -1, -1) : NvJpeg.nvjpegDecodeParamsSetROI(p, r.Region.X, r.Region.Y, r.Region.Width, r.Region.Height));
+            if (NvJpeg.nvjpegDecodeBatchedSupportedEx(_hardwareLibrary.Pointer, _hardwareStreams[slot].Pointer, p, out var unsupported) == 0 && unsupported == 0)
+            {
+                _hardwareSamples.Add(i);  // 0 means supported
+            }
+        }
+    }
+
+    private unsafe bool DecodeOnHardware(IReadOnlyList<ReadOnlyMemory<byte>> jpegs, Span<DecodedRegion> results, CudaStream stream)
+    {
+        var n = _hardwareSamples.Count;
+        var pins = ArrayPool<MemoryHandle>.Shared.Rent(n);
+        var data = ArrayPool<nint>.Shared.Rent(n);
+        var lengths = ArrayPool<nuint>.Shared.Rent(n);
+        var images = ArrayPool<NvJpegImage>.Shared.Rent(n);
+        var decodeParams = ArrayPool<nint>.Shared.Rent(n);
+        try
+        {
+            for (var k = 0; k < n; k++)
+            {
+                var i = _hardwareSamples[k];
+                pins[k] = jpegs[i].Pin();
+                data[k] = (nint)pins[k].Pointer;
+                lengths[k] = (nuint)jpegs[i].Length;
+                images[k] = NvJpegImage.Interleaved(results[i].Pixels, results[i].Pitch);
+                decodeParams[k] = _hardwareParams[k].Pointer;  // slot k was filled for sample _hardwareSamples[k]
+            }
+
+            NvJpeg.Check(NvJpeg.nvjpegDecodeBatchedInitialize(_hardwareLibrary.Pointer, _hardwareState.Pointer, n, 1, NvJpeg.NVJPEG_OUTPUT_RGBI));
+            fixed (nint* dataPointer = data)
+            fixed (nuint* lengthPointer = lengths)
+            fixed (NvJpegImage* imagePointer = images)
+            fixed (nint* paramsPointer = decodeParams)
+            {
+                var status = NvJpeg.nvjpegDecodeBatchedEx(_hardwareLibrary.Pointer, _hardwareState.Pointer, (byte**)dataPointer, lengthPointer,
+                    imagePointer, paramsPointer, stream.Pointer);
+                if (status is 3 or 4 or 9 or 10)
+                {
+                    return false;
+                }
+
+                NvJpeg.Check(status, "nvjpegDecodeBatchedEx");
+            }
+
+            return true;
+        }
+        finally
+        {
+            for (var k = 0; k < n; k++)
+            {
+                pins[k].Dispose();
+            }
+
+            ArrayPool<MemoryHandle>.Shared.Return(pins, clearArray: true);
+            ArrayPool<nint>.Shared.Return(data);
+            ArrayPool<nuint>.Shared.Return(lengths);
+            ArrayPool<NvJpegImage>.Shared.Return(images);
+            ArrayPool<nint>.Shared.Return(decodeParams);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var worker in _workers)
+        {
+            worker.Dispose();
+        }
+
+        foreach (var handle in _hardwareStreams)
+        {
+            handle.Dispose();
+        }
+
+        foreach (var handle in _hardwareParams)
+        {
+            handle.Dispose();
+        }
+
+        _hardwareState.Dispose();
+        _hybridDecoder.Dispose();
+        _hardwareLibrary.Dispose();
+        _library.Dispose();
+    }
+}

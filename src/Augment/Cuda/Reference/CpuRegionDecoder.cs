@@ -1,0 +1,73 @@
+using Loader.Augment.Cpu;
+using Loader.Augment.Interop;
+
+namespace Loader.Augment.Cuda.Reference;
+
+/// <summary>
+/// Decodes exactly the pixels the CPU path decodes for a plan (same DCT scale, same region, same libjpeg-turbo) and
+/// describes them as the kernel's <see cref="GpuSampleParams"/>. Feeding these pixels to the GPU kernel (or to
+/// <see cref="KernelReference"/>) and comparing with <see cref="CpuSampleDecoder.Process"/> isolates the resize
+/// kernel from decoder differences: that is the "GPU kernel vs CPU path, same plans, within 2/255" check.
+/// </summary>
+internal sealed class CpuRegionDecoder : IDisposable
+{
+    private readonly JpegDecompressorHandle _decompressor = LibLoaderJpeg.Create();
+    private readonly byte[] _message = new byte[256];
+    private readonly AxisCoefficients _horizontal = new();
+    private readonly AxisCoefficients _vertical = new();
+
+    /// <summary>Returns the decoded region (RGB interleaved, pitch = 3 * width) and the kernel parameters for it (Source left 0).</summary>
+    public unsafe (byte[] Pixels, GpuSampleParams Parameters) Decode(ReadOnlySpan<byte> jpeg, in SamplePlan plan)
+    {
+        int width, height, rc;
+        fixed (byte* data = jpeg)
+        fixed (byte* message = _message)
+        {
+            rc = LibLoaderJpeg.ReadHeader(_decompressor, data, (nuint)jpeg.Length, out width, out height, out _, message, _message.Length);
+        }
+
+        if (rc != LibLoaderJpeg.Ok)
+        {
+            throw new ImageDecodeException("libjpeg could not read the header: " + System.Text.Encoding.UTF8.GetString(_message).TrimEnd('\0'));
+        }
+
+        // The CPU path decodes exactly the rows and columns its filter taps reach (libjpeg's chroma upsampling at a
+        // region's edge depends on where the region starts, so the same region is needed for identical pixels). The
+        // kernel clamps its taps to this region, which equals clamping them to the plan's clip range: no tap of the
+        // clip range lies outside it.
+        var geometry = ResampleGeometry.Create(plan, width, height);
+        geometry.Prepare(_horizontal, _vertical, plan.OutputWidth, plan.OutputHeight);
+        var region = new CropWindow(_horizontal.MinIndex, _vertical.MinIndex,
+            _horizontal.MaxIndexExclusive - _horizontal.MinIndex, _vertical.MaxIndexExclusive - _vertical.MinIndex);
+        var pitch = region.Width * 3;
+        var pixels = new byte[pitch * region.Height];
+        fixed (byte* data = jpeg)
+        fixed (byte* output = pixels)
+        fixed (byte* message = _message)
+        {
+            rc = LibLoaderJpeg.DecodeRegion(_decompressor, data, (nuint)jpeg.Length, geometry.ScaleNumerator, region.X, region.Y, region.Width, region.Height,
+                output, (nuint)pitch, (nuint)pixels.Length, out _, out _, message, _message.Length);
+        }
+
+        if (rc != LibLoaderJpeg.Ok)
+        {
+            throw new ImageDecodeException("libjpeg could not decode the region: " + System.Text.Encoding.UTF8.GetString(_message).TrimEnd('\0'));
+        }
+
+        var box = geometry.Box;
+        var parameters = new GpuSampleParams
+        {
+            SourcePitch = pitch,
+            SourceWidth = region.Width,
+            SourceHeight = region.Height,
+            Flip = plan.Flip ? 1 : 0,
+            BoxX = (float)(box.X - region.X),
+            BoxY = (float)(box.Y - region.Y),
+            BoxWidth = (float)box.Width,
+            BoxHeight = (float)box.Height,
+        };
+        return (pixels, parameters);
+    }
+
+    public void Dispose() => _decompressor.Dispose();
+}

@@ -1,0 +1,73 @@
+using Loader.Augment;
+
+namespace Loader.Pipeline;
+
+/// <summary>Everything a <see cref="DataLoader"/> needs. The defaults are ImageNet training on one rank.</summary>
+public sealed record LoaderOptions
+{
+    /// <summary>A directory of record shards (see <c>Loader.Records.RecordDataset.Open</c>).</summary>
+    public required string DataDirectory { get; init; }
+
+    public int BatchSize { get; init; } = 256;
+
+    /// <summary>Decode threads. Each one decodes whole samples straight into their batch slot.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    public ulong Seed { get; init; }
+
+    public int Rank { get; init; }
+
+    public int WorldSize { get; init; } = 1;
+
+    /// <summary>Training: a new permutation every epoch and random-resized-crop + flip. Evaluation: the records in
+    /// their stored order, resize + center crop.</summary>
+    public bool Train { get; init; } = true;
+
+    public AugmentOptions Augment { get; init; } = new();
+
+    public OutputSpec Output { get; init; } = OutputSpec.ImageNet();
+
+    public LastBatchPolicy LastBatch { get; init; } = LastBatchPolicy.Partial;
+
+    /// <summary>Batches prepared ahead of the consumer. The loader allocates <c>PrefetchDepth + 2</c> batch slots.</summary>
+    public int PrefetchDepth { get; init; } = 2;
+
+    /// <summary>Stop with an error at the first bad record instead of skipping it.</summary>
+    public bool Strict { get; init; }
+
+    public bool VerifyCrc { get; init; } = true;
+
+    /// <summary>Where the one line per bad sample goes; <c>null</c> writes to standard error.</summary>
+    public Action<string>? Log { get; init; }
+
+    internal int SlotCount => PrefetchDepth + 2;
+
+    internal void Validate()
+    {
+        ArgumentException.ThrowIfNullOrEmpty(DataDirectory);
+        ArgumentNullException.ThrowIfNull(Augment);
+        ArgumentNullException.ThrowIfNull(Output);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Threads);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(WorldSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(Rank);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(Rank, WorldSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(PrefetchDepth);
+        if (!Enum.IsDefined(LastBatch))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LastBatch), LastBatch, "Unknown last-batch policy.");
+        }
+
+        if (Augment.OutputSize != Output.Width || Augment.OutputSize != Output.Height)
+        {
+            throw new ArgumentException(
+                $"Augment.OutputSize ({Augment.OutputSize}) must equal the output size ({Output.Width}x{Output.Height}).");
+        }
+
+        if ((long)BatchSize * Output.BytesPerSample > int.MaxValue)
+        {
+            throw new ArgumentException(
+                $"A batch of {BatchSize} samples of {Output.BytesPerSample} bytes exceeds 2 GiB; use a smaller batch.");
+        }
+    }
+}

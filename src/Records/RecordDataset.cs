@@ -1,0 +1,378 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Loader.Records.Format;
+using Loader.Records.Index;
+using Loader.Records.Reading;
+using Microsoft.Win32.SafeHandles;
+
+namespace Loader.Records;
+
+/// <summary>
+/// A directory of record shards opened for random access by global sample id (0 .. Count-1, shard after shard, in
+/// record order). Thread-safe for concurrent reads: every read is a positioned read (<see cref="RandomAccess"/>) on a
+/// shared <see cref="SafeFileHandle"/>; nothing is mutated after <see cref="Open"/>. Reads our directories
+/// (manifest + indexes) and plain TFRecord files from other tools (indexed on the fly at open).
+/// </summary>
+public sealed class RecordDataset : IDisposable
+{
+    private readonly string[] _shardPaths;
+    private readonly SafeFileHandle[] _handles;
+    private readonly long[] _shardStarts; // _shardStarts[s] = global id of shard s's first record; one extra at the end.
+    private readonly long[] _offsets;
+    private readonly int[] _lengths;
+    private readonly uint[] _crcs;
+    private readonly int[] _labels;
+    private readonly int[] _widths;
+    private readonly int[] _heights;
+    private readonly bool _verifyCrc;
+
+    private RecordDataset(string directory, DatasetManifest? manifest, IReadOnlyList<ClassInfo> classes, string[] shardPaths,
+                          ShardIndex[] indexes, bool verifyCrc)
+    {
+        Directory = directory;
+        Manifest = manifest;
+        Classes = classes;
+        _shardPaths = shardPaths;
+        _verifyCrc = verifyCrc;
+        _shardStarts = new long[indexes.Length + 1];
+        for (int s = 0; s < indexes.Length; s++)
+        {
+            _shardStarts[s + 1] = _shardStarts[s] + indexes[s].Count;
+        }
+
+        long count = _shardStarts[^1];
+        _offsets = new long[count];
+        _lengths = new int[count];
+        _crcs = new uint[count];
+        _labels = new int[count];
+        _widths = new int[count];
+        _heights = new int[count];
+        for (int s = 0; s < indexes.Length; s++)
+        {
+            ShardIndex index = indexes[s];
+            int start = (int)_shardStarts[s];
+            index.Offsets.CopyTo(_offsets, start);
+            index.Lengths.CopyTo(_lengths, start);
+            index.Crcs.CopyTo(_crcs, start);
+            index.Labels.CopyTo(_labels, start);
+            index.Widths.CopyTo(_widths, start);
+            index.Heights.CopyTo(_heights, start);
+        }
+
+        _handles = new SafeFileHandle[shardPaths.Length];
+        try
+        {
+            for (int s = 0; s < shardPaths.Length; s++)
+            {
+                _handles[s] = File.OpenHandle(shardPaths[s], FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public string Directory { get; }
+
+    /// <summary>The manifest, or null for a directory of plain TFRecord files.</summary>
+    public DatasetManifest? Manifest { get; }
+
+    public long Count => _offsets.LongLength;
+
+    public IReadOnlyList<ClassInfo> Classes { get; }
+
+    public int ShardCount => _shardPaths.Length;
+
+    /// <summary>Opens a record directory: <c>manifest.json</c> and the shards' indexes; without a manifest, every
+    /// TFRecord file in it (sorted by name), indexed on the fly where our index is missing.</summary>
+    public static RecordDataset Open(string directory, RecordReadOptions? options = null)
+    {
+        options ??= new RecordReadOptions();
+        if (!System.IO.Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"record directory not found: {directory}");
+        }
+
+        string manifestPath = Path.Combine(directory, ShardNaming.ManifestFileName);
+        return File.Exists(manifestPath)
+            ? OpenWithManifest(directory, DatasetManifest.Read(manifestPath), options)
+            : OpenPlainShards(directory, options);
+    }
+
+    public RecordEntry GetEntry(long sampleId)
+    {
+        int shard = ShardOf(sampleId);
+        return new RecordEntry(shard, (int)(sampleId - _shardStarts[shard]), _offsets[sampleId], _lengths[sampleId],
+                               _crcs[sampleId], _labels[sampleId], _widths[sampleId], _heights[sampleId]);
+    }
+
+    public string GetShardPath(int shard) => _shardPaths[shard];
+
+    /// <summary>The record's <c>image/filename</c> (slow path: reads and parses the record), or
+    /// <c>SHARD#RECORD</c> when it has none.</summary>
+    public string GetFileName(long sampleId)
+    {
+        RecordEntry entry = GetEntry(sampleId);
+        string fallback = string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(_shardPaths[entry.Shard])}#{entry.RecordInShard}");
+        byte[] buffer = new byte[entry.Length + TfRecordFraming.Overhead];
+        try
+        {
+            ReadExactly(entry.Shard, entry.RecordInShard, buffer, entry.Offset);
+            string name = ImageExample.Parse(buffer.AsSpan(TfRecordFraming.HeaderSize, entry.Length)).FileName;
+            return name.Length > 0 ? name : fallback;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or Google.Protobuf.InvalidProtocolBufferException)
+        {
+            return fallback;
+        }
+    }
+
+    /// <summary>
+    /// Reads record <paramref name="sampleId"/> into <paramref name="buffer"/> (replaced by a larger
+    /// <see cref="ArrayPool{T}.Shared"/> array when too small), checks its CRCs unless disabled, and returns where the
+    /// encoded image is and its 0-based label. No allocation once the buffer is big enough.
+    /// </summary>
+    public EncodedImage ReadImage(long sampleId, ref byte[] buffer)
+    {
+        int shard = ShardOf(sampleId);
+        int recordInShard = (int)(sampleId - _shardStarts[shard]);
+        int length = _lengths[sampleId];
+        int total = length + TfRecordFraming.Overhead;
+        if (buffer.Length < total)
+        {
+            GrowBuffer(ref buffer, total);
+        }
+
+        Span<byte> record = buffer.AsSpan(0, total);
+        ReadExactly(shard, recordInShard, record, _offsets[sampleId]);
+        if (!TfRecordFraming.TryReadHeader(record, out long storedLength) && _verifyCrc)
+        {
+            ThrowCorrupt(shard, recordInShard, "length field fails its CRC", record);
+        }
+
+        if (storedLength != length)
+        {
+            ThrowCorrupt(shard, recordInShard,
+                string.Create(CultureInfo.InvariantCulture, $"length field says {storedLength} bytes, the index says {length}"), record);
+        }
+
+        ReadOnlySpan<byte> payload = record.Slice(TfRecordFraming.HeaderSize, length);
+        if (_verifyCrc)
+        {
+            uint crc = Crc32C.Compute(payload);
+            if (crc != TfRecordFraming.ReadFooterCrc(record[(TfRecordFraming.HeaderSize + length)..]))
+            {
+                ThrowCorrupt(shard, recordInShard, "payload CRC-32C mismatch", record);
+            }
+
+            if (crc != _crcs[sampleId])
+            {
+                ThrowCorrupt(shard, recordInShard, "payload CRC-32C differs from the index (shard rewritten after indexing?)", record);
+            }
+        }
+
+        if (!ExampleLocator.TryLocate(payload, out LocatedExample located))
+        {
+            ThrowCorrupt(shard, recordInShard, "payload is not a tf.train.Example with image/encoded bytes", record);
+        }
+
+        return new EncodedImage(TfRecordFraming.HeaderSize + located.EncodedOffset, located.EncodedLength, _labels[sampleId]);
+    }
+
+    public void Dispose()
+    {
+        foreach (SafeFileHandle? handle in _handles)
+        {
+            handle?.Dispose();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int ShardOf(long sampleId)
+    {
+        if ((ulong)sampleId >= (ulong)_offsets.LongLength)
+        {
+            ThrowSampleOutOfRange(sampleId);
+        }
+
+        // Last shard whose start is <= sampleId (empty shards share a start; skip past them).
+        int lo = 0, hi = _shardPaths.Length - 1;
+        while (lo < hi)
+        {
+            int mid = (lo + hi + 1) >> 1;
+            if (_shardStarts[mid] <= sampleId)
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return lo;
+    }
+
+    private void ReadExactly(int shard, int recordInShard, Span<byte> destination, long offset)
+    {
+        int done = 0;
+        while (done < destination.Length)
+        {
+            int n = RandomAccess.Read(_handles[shard], destination[done..], offset + done);
+            if (n == 0)
+            {
+                ThrowTruncated(shard, recordInShard, offset, destination.Length, done);
+            }
+
+            done += n;
+        }
+    }
+
+    private static void GrowBuffer(ref byte[] buffer, int size)
+    {
+        byte[] old = buffer;
+        buffer = ArrayPool<byte>.Shared.Rent(size);
+        // Only arrays the pool could have handed out go back to it (it rejects other sizes).
+        if (old.Length >= 16 && (old.Length & (old.Length - 1)) == 0)
+        {
+            ArrayPool<byte>.Shared.Return(old);
+        }
+    }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowCorrupt(int shard, int recordInShard, string problem, ReadOnlySpan<byte> record)
+    {
+        string? fileName = null;
+        try
+        {
+            if (record.Length > TfRecordFraming.Overhead)
+            {
+                fileName = ImageExample.Parse(record[TfRecordFraming.HeaderSize..^TfRecordFraming.FooterSize]).FileName;
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or Google.Protobuf.InvalidProtocolBufferException)
+        {
+            // The payload is unreadable: the message names shard and record only.
+        }
+
+        throw new RecordCorruptException(_shardPaths[shard], recordInShard, problem, string.IsNullOrEmpty(fileName) ? null : fileName);
+    }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowTruncated(int shard, int recordInShard, long offset, int needed, int got) =>
+        throw new RecordCorruptException(_shardPaths[shard], recordInShard, string.Create(CultureInfo.InvariantCulture,
+            $"truncated: the record at offset {offset} needs {needed} bytes but the file ends after {got}"));
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowSampleOutOfRange(long sampleId) =>
+        throw new ArgumentOutOfRangeException(nameof(sampleId), sampleId, $"the data set has {Count} samples");
+
+    private static RecordDataset OpenWithManifest(string directory, DatasetManifest manifest, RecordReadOptions options)
+    {
+        var paths = new string[manifest.Shards.Count];
+        var indexes = new ShardIndex[manifest.Shards.Count];
+        for (int s = 0; s < paths.Length; s++)
+        {
+            ManifestShard shard = manifest.Shards[s];
+            string path = Path.Combine(directory, shard.File);
+            if (!File.Exists(path))
+            {
+                throw new RecordCorruptException(path, -1, "missing: the manifest lists this shard but the file does not exist");
+            }
+
+            long size = new FileInfo(path).Length;
+            if (size != shard.Bytes)
+            {
+                throw new RecordCorruptException(path, -1, size < shard.Bytes
+                    ? $"truncated: the file has {size} bytes, the manifest says {shard.Bytes}"
+                    : $"the file has {size} bytes, the manifest says {shard.Bytes}");
+            }
+
+            string indexPath = Path.Combine(directory, shard.Index);
+            ShardIndex index = File.Exists(indexPath)
+                ? ShardIndex.Read(indexPath)
+                : ToZeroBased(ShardScanner.Scan(path, options.VerifyCrc).Index, labelBase: 1);
+            if (index.Count != shard.Records || index.ShardBytes != size)
+            {
+                throw new RecordCorruptException(path, -1,
+                    $"the index ({index.Count} records, {index.ShardBytes} bytes) does not match the shard ({shard.Records} records, {size} bytes)");
+            }
+
+            paths[s] = path;
+            indexes[s] = index;
+        }
+
+        ClassInfo[] classes = [.. manifest.Classes.Select(c => new ClassInfo(c.Index, c.Synset, c.Name))];
+        return new RecordDataset(directory, manifest, classes, paths, indexes, options.VerifyCrc);
+    }
+
+    private static RecordDataset OpenPlainShards(string directory, RecordReadOptions options)
+    {
+        string[] paths = [.. System.IO.Directory.EnumerateFiles(directory).Where(ShardNaming.LooksLikeShard).Order(StringComparer.Ordinal)];
+        if (paths.Length == 0)
+        {
+            throw new FileNotFoundException(
+                $"{directory}: no {ShardNaming.ManifestFileName} and no TFRecord files (*.tfrecord, *.tfrecords, NAME-00000-of-00001)");
+        }
+
+        // Our own index beside a shard is trusted when it matches the file's size; other shards are scanned.
+        var indexes = new ShardIndex?[paths.Length];
+        var scans = new ScannedShard?[paths.Length];
+        for (int s = 0; s < paths.Length; s++)
+        {
+            string indexPath = ShardNaming.IndexPathFor(paths[s]);
+            if (File.Exists(indexPath) && ShardIndex.Read(indexPath) is { } own && own.ShardBytes == new FileInfo(paths[s]).Length)
+            {
+                indexes[s] = own;
+            }
+            else
+            {
+                scans[s] = ShardScanner.Scan(paths[s], options.VerifyCrc);
+            }
+        }
+
+        // TensorFlow's ImageNet scripts store labels 1..1000 (0 = background); a stored 0 means the writer was 0-based.
+        bool zeroBased = scans.Any(scan => scan is not null && scan.Index.Labels.Contains(0));
+        int labelBase = zeroBased ? 0 : 1;
+        var names = new Dictionary<int, (string Synset, string Text)>();
+        for (int s = 0; s < paths.Length; s++)
+        {
+            if (scans[s] is { } scan)
+            {
+                indexes[s] = ToZeroBased(scan.Index, labelBase);
+                foreach ((long stored, (string synset, string text)) in scan.ClassesByStoredLabel)
+                {
+                    names.TryAdd((int)(stored - labelBase), (synset, text));
+                }
+            }
+        }
+
+        ShardIndex[] all = [.. indexes.Select(i => i!)];
+        int classCount = all.Length == 0 ? 0 : all.Max(i => i.Labels.Length == 0 ? -1 : i.Labels.Max()) + 1;
+        var classes = new ClassInfo[Math.Max(classCount, 0)];
+        for (int c = 0; c < classes.Length; c++)
+        {
+            string id = c.ToString(CultureInfo.InvariantCulture);
+            classes[c] = names.TryGetValue(c, out var n)
+                ? new ClassInfo(c, n.Synset.Length > 0 ? n.Synset : id, n.Text.Length > 0 ? n.Text : (n.Synset.Length > 0 ? n.Synset : id))
+                : new ClassInfo(c, id, id);
+        }
+
+        return new RecordDataset(directory, null, classes, paths, all, options.VerifyCrc);
+    }
+
+    /// <summary>Stored labels to 0-based; records without a label get -1.</summary>
+    private static ShardIndex ToZeroBased(ShardIndex stored, int labelBase)
+    {
+        int[] labels = [.. stored.Labels.Select(l => l == int.MinValue ? -1 : l - labelBase)];
+        return new ShardIndex(stored.ShardFile, stored.ShardBytes, stored.Offsets, stored.Lengths, stored.Crcs, labels,
+                              stored.Widths, stored.Heights);
+    }
+}

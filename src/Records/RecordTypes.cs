@@ -1,0 +1,19 @@
+namespace Loader.Records;
+
+/// <summary>One class of a data set. <paramref name="Index"/> is 0-based (the label our API uses).</summary>
+public sealed record ClassInfo(int Index, string Synset, string Name);
+
+/// <summary>
+/// Where one record lives. <paramref name="Offset"/>: byte offset of the record's 8-byte length field in the shard;
+/// <paramref name="Length"/>: payload (tf.train.Example) bytes, the whole record being <c>Length + 16</c>;
+/// <paramref name="Crc"/>: plain (unmasked) CRC-32C of the payload; <paramref name="Label"/>: 0-based.
+/// </summary>
+public readonly record struct RecordEntry(int Shard, int RecordInShard, long Offset, int Length, uint Crc,
+                                          int Label, int Width, int Height);
+
+/// <summary>Where the encoded image sits in the caller's buffer: <c>buffer[Offset..(Offset + Length)]</c>.</summary>
+public readonly record struct EncodedImage(int Offset, int Length, int Label);
+
+/// <summary>Options for <see cref="RecordDataset.Open"/>.</summary>
+/// <param name="VerifyCrc">Check both CRCs of every record read (hardware CRC-32C: a few microseconds per image).</param>
+public sealed record RecordReadOptions(bool VerifyCrc = true);

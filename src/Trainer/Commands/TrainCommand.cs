@@ -1,0 +1,134 @@
+using Loader.Augment;
+using Loader.Pipeline;
+using Loader.Trainer.Checkpoints;
+using Loader.Trainer.Data;
+using Loader.Trainer.Interop;
+using Loader.Trainer.Logging;
+using Loader.Trainer.Models;
+using Loader.Trainer.Recipe;
+using Loader.Trainer.Training;
+using Spectre.Console;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace Loader.Trainer.Commands;
+
+/// <summary>`trainer train`: builds the sources, model and session from the arguments and runs the epochs.</summary>
+public static class TrainCommand
+{
+    public static int Run(TrainArguments args, CancellationToken cancellation)
+    {
+        TorchRuntime.EnsureLoaded();
+        if (args.ChannelsLast)
+            throw new ArgumentException("--channels-last: TorchSharp 0.107 has no memory-format API (no contiguous(channels_last)); not available.");
+        ResNetSpec spec = ResNetSpec.Parse(args.Arch);
+        Device device = TorchRuntime.PickDevice(args.Device);
+        if (args.TorchThreads is { } threads) set_num_threads(threads);
+        manual_seed(unchecked((long)args.Seed));
+        int evalResize = args.EvalResize ?? (int)Math.Round(args.ImageSize * 256.0 / 224);
+
+        using IBatchSource train = CreateTrainSource(args, device);
+        using IBatchSource? validation = args.Val is null ? null : CreateEvalSource(args.Val, args.Batch, args.ImageSize, evalResize, args.Threads, device);
+        int classes = args.Classes ?? train.ClassCount;
+        if (classes != train.ClassCount)
+            throw new ArgumentException($"--classes {classes}, but {args.Data} holds {train.ClassCount} classes.");
+        if (validation != null && validation.ClassCount != classes)
+            throw new ArgumentException($"{args.Val} holds {validation.ClassCount} classes, the training set {classes}.");
+
+        TrainingRecipe recipe = TrainingRecipe.Create(args.Epochs, args.Batch, args.WarmupEpochs, args.MixUp) with
+        {
+            LearningRatePer256 = args.LearningRatePer256 ?? TrainingRecipe.DefaultLearningRatePer256,
+            LabelSmoothing = args.LabelSmoothing,
+            WeightDecay = args.WeightDecay ?? TrainingRecipe.DefaultWeightDecay,
+            Momentum = args.Momentum ?? 0.875,
+        };
+        var model = new ResNet(spec, classes, args.ZeroInitResidual);
+        if (args.InitFrom != null) model.load_py(args.InitFrom, strict: true);
+        var options = new SessionOptions { Amp = args.Amp, LossScaler = args.LossScaler, Seed = args.Seed };
+        using var session = new TrainingSession(model, train, validation, recipe, options, device);
+
+        string checkpoint = Path.Combine(args.Output, "checkpoint");
+        if (args.Resume != null)
+        {
+            string from = File.Exists(Path.Combine(args.Resume, CheckpointStore.StateFile)) ? args.Resume : Path.Combine(args.Resume, "checkpoint");
+            session.Resume(from);
+            AnsiConsole.MarkupLineInterpolated($"resumed from [bold]{from}[/]: epoch {session.Epoch + 1}, step {session.GlobalStep}");
+        }
+        AnsiConsole.MarkupLineInterpolated(
+            $"[bold]{spec.Name}[/] ({model.parameters().Sum(p => p.numel()):N0} parameters, {classes} classes) on {device.type}, amp {args.Amp.ToString().ToLowerInvariant()}, batch {args.Batch}, {args.Epochs} epochs, lr {recipe.BaseLearningRate:G4}, warmup {recipe.WarmupEpochs} epochs, mixup {recipe.MixUpAlpha}, {train.BatchesPerEpoch} steps/epoch");
+
+        var metricsLog = new MetricsLog(args.Metrics ?? Path.Combine(args.Output, "metrics.jsonl"), append: args.Resume != null);
+        var tensorBoard = new TensorBoardLog(Path.Combine(args.Output, "tensorboard"));
+        bool interrupted = false;
+        ProgressDisplay.Run(session, train.BatchesPerEpoch, tensorBoard.Step, report =>
+        {
+            while (!session.Finished)
+            {
+                EpochMetrics? metrics = session.RunEpoch(cancellation);
+                session.SaveCheckpoint(checkpoint, args.ImageSize, args.ZeroInitResidual);
+                if (metrics is null)
+                {
+                    interrupted = true;
+                    return;
+                }
+                metricsLog.Append(metrics);
+                tensorBoard.Epoch(metrics);
+                report(metrics);
+            }
+        });
+        if (interrupted)
+        {
+            AnsiConsole.MarkupLineInterpolated($"interrupted: checkpoint saved to [bold]{checkpoint}[/] (epoch {session.Epoch + 1}, step {session.GlobalStep}); continue with --resume {args.Output}");
+            return 130;
+        }
+        IReadOnlyList<string> plots = CurvePlotter.Save(session.History, Path.Combine(args.Output, "plots"));
+        EpochMetrics? last = session.History.Count > 0 ? session.History[^1] : null;
+        if (last != null)
+            Console.WriteLine(
+                $"final: epoch {last.Epoch} train_loss {last.TrainLoss:F4} val_top1 {Format(last.ValTop1)} val_top5 {Format(last.ValTop5)} images/s {last.ImagesPerSec:F1}");
+        Console.WriteLine($"checkpoint: {checkpoint}; plots: {string.Join(", ", plots)}");
+        return 0;
+    }
+
+    private static string Format(double? value) => value is { } v ? v.ToString("F2", System.Globalization.CultureInfo.InvariantCulture) : "-";
+
+    private static IBatchSource CreateTrainSource(TrainArguments args, Device device)
+    {
+        switch (args.Loader)
+        {
+            case "synthetic":
+                return new SyntheticBatchSource(args.Batch, args.ImageSize, args.Classes ?? 1000, args.SyntheticSteps, device, args.Seed);
+            case "gpu":
+                throw new ArgumentException("--loader gpu is not available yet: the nvJPEG/CUDA pipeline lands with the GPU issue. Use --loader cpu (records) or --loader synthetic.");
+            case "cpu":
+                if (args.Data is null) throw new ArgumentException("--loader cpu needs --data DIR (a directory of record shards; see make-records).");
+                return new LoaderBatchSource(new LoaderOptions
+                {
+                    DataDirectory = args.Data,
+                    BatchSize = args.Batch,
+                    Threads = args.Threads,
+                    Seed = args.Seed,
+                    Train = true,
+                    Augment = new AugmentOptions { OutputSize = args.ImageSize, ScaleMin = args.MinCropScale },
+                    Output = OutputSpec.ImageNet(args.ImageSize),
+                    // BatchNorm needs more than one sample per batch, and equal batches keep the schedule simple.
+                    LastBatch = LastBatchPolicy.Drop,
+                }, device);
+            default:
+                throw new ArgumentException($"--loader {args.Loader}: expected cpu, gpu or synthetic.");
+        }
+    }
+
+    /// <summary>A validation source: records in stored order, resize to <paramref name="evalResize"/> then center crop.</summary>
+    public static IBatchSource CreateEvalSource(string directory, int batch, int imageSize, int evalResize, int threads, Device device) =>
+        new LoaderBatchSource(new LoaderOptions
+        {
+            DataDirectory = directory,
+            BatchSize = batch,
+            Threads = threads,
+            Train = false,
+            Augment = new AugmentOptions { OutputSize = imageSize, EvalResize = evalResize },
+            Output = OutputSpec.ImageNet(imageSize),
+            LastBatch = LastBatchPolicy.Partial,
+        }, device);
+}

@@ -1,0 +1,14 @@
+using Loader.Trainer.Precision;
+
+namespace Loader.Trainer.Training;
+
+/// <summary>How a <see cref="TrainingSession"/> runs (the recipe says what it computes).</summary>
+public sealed record SessionOptions
+{
+    public AmpMode Amp { get; init; } = AmpMode.Off;
+    public LossScalerOptions LossScaler { get; init; } = new();
+    public ulong Seed { get; init; }
+
+    /// <summary>Steps between loss read-backs (each is a device sync on CUDA).</summary>
+    public int LogInterval { get; init; } = 10;
+}

@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using Loader.Trainer.Checkpoints;
+using Loader.Trainer.Data;
+using Loader.Trainer.Evaluation;
+using Loader.Trainer.Models;
+using Loader.Trainer.Precision;
+using Loader.Trainer.Recipe;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Loader.Trainer.Training;
+
+/// <summary>
+/// The training loop: one ResNet, its SGD optimizer, the recipe's schedule, mixed precision, and where it stands
+/// (epoch, position in the epoch, global step). Runs epoch by epoch, stops cleanly on cancellation mid-epoch, and
+/// saves and restores everything needed to continue exactly.
+/// </summary>
+public sealed class TrainingSession : IDisposable
+{
+    private readonly IBatchSource _train;
+    private readonly IBatchSource? _validation;
+    private readonly SessionOptions _options;
+    private readonly Parameter[] _parameters;
+    private readonly DynamicLossScaler? _scaler;
+    private readonly LearningRateSchedule _schedule;
+    private double _epochLossSum;
+    private long _epochSamples;
+
+    /// <summary>Moves <paramref name="model"/> to <paramref name="device"/>, then builds the optimizer (in that order:
+    /// <c>to</c> replaces the parameter objects).</summary>
+    public TrainingSession(ResNet model, IBatchSource train, IBatchSource? validation, TrainingRecipe recipe,
+                           SessionOptions options, Device device)
+    {
+        Model = model;
+        Device = device;
+        Recipe = recipe;
+        _train = train;
+        _validation = validation;
+        _options = options;
+        model.to(device);
+        Optimizer = WeightDecayGroups.CreateOptimizer(model, recipe);
+        _parameters = [.. model.parameters()];
+        _scaler = options.Amp == AmpMode.Fp16 ? new DynamicLossScaler(options.LossScaler) : null;
+        _schedule = recipe.Schedule(train.BatchesPerEpoch);
+    }
+
+    public ResNet Model { get; }
+    public SGD Optimizer { get; }
+    public Device Device { get; }
+    public TrainingRecipe Recipe { get; }
+    public LearningRateSchedule Schedule => _schedule;
+    public DynamicLossScaler? LossScaler => _scaler;
+
+    public int Epoch { get; private set; }
+    public long Position { get; private set; }
+    public long GlobalStep { get; private set; }
+    public List<EpochMetrics> History { get; private set; } = [];
+    public bool Finished => Epoch >= Recipe.Epochs;
+
+    /// <summary>Called after every step (from the training thread).</summary>
+    public Action<StepInfo>? StepCompleted { get; set; }
+
+    /// <summary>Losses of every step when set (tests compare runs with it); reading them back syncs every step.</summary>
+    public List<float>? StepLosses { get; set; }
+
+    /// <summary>
+    /// Trains the rest of the current epoch, then evaluates. Returns the epoch's metrics, or null when
+    /// <paramref name="cancellation"/> stopped it between two steps (the state then points at the next step).
+    /// </summary>
+    public EpochMetrics? RunEpoch(CancellationToken cancellation = default)
+    {
+        if (Finished) throw new InvalidOperationException("training already finished.");
+        Model.train();
+        var clock = Stopwatch.StartNew();
+        long samplesThisRun = 0;
+        int batchInEpoch = (int)(Position * _train.BatchesPerEpoch / Math.Max(1, _train.SamplesPerEpoch));
+        double lr = _schedule.At(GlobalStep);
+        using Tensor lossSum = zeros(1, ScalarType.Float64, Device);
+        foreach (TrainingBatch batch in _train.ReadEpoch(Epoch, Position))
+        {
+            if (cancellation.IsCancellationRequested)
+            {
+                AccumulateLoss(lossSum);
+                return null;
+            }
+            lr = _schedule.At(GlobalStep);
+            Tensor loss = Step(batch, lr, lossSum);
+            GlobalStep++;
+            batchInEpoch++;
+            Position = batch.PositionAfter;
+            samplesThisRun += batch.Count;
+            _epochSamples += batch.Count;
+            bool sync = StepLosses != null || GlobalStep % Math.Max(1, _options.LogInterval) == 0 || batchInEpoch == _train.BatchesPerEpoch;
+            float lossValue = sync ? loss.item<float>() : float.NaN;
+            loss.Dispose();
+            StepLosses?.Add(lossValue);
+            StepCompleted?.Invoke(new StepInfo(Epoch, batchInEpoch, _train.BatchesPerEpoch, GlobalStep, lossValue, lr,
+                                               samplesThisRun / clock.Elapsed.TotalSeconds));
+        }
+        if (cancellation.IsCancellationRequested && Position < _train.SamplesPerEpoch)
+        {
+            AccumulateLoss(lossSum);
+            return null;
+        }
+        AccumulateLoss(lossSum);
+        double seconds = clock.Elapsed.TotalSeconds;
+        EvalResult? eval = _validation is null ? null : Evaluator.Evaluate(Model, _validation, Device, _options.Amp, Model.Classes);
+        var metrics = new EpochMetrics
+        {
+            Epoch = Epoch + 1,
+            TrainLoss = _epochSamples == 0 ? double.NaN : _epochLossSum / _epochSamples,
+            ValTop1 = eval?.Top1,
+            ValTop5 = eval?.Top5,
+            ValLoss = eval?.Loss,
+            ImagesPerSec = samplesThisRun / seconds,
+            LearningRate = lr,
+            Seconds = seconds,
+            GlobalStep = GlobalStep,
+            SkippedSteps = _scaler?.SkippedSteps ?? 0,
+            LossScale = _scaler?.Scale,
+        };
+        History.Add(metrics);
+        Epoch++;
+        Position = 0;
+        _epochLossSum = 0;
+        _epochSamples = 0;
+        return metrics;
+    }
+
+    private void AccumulateLoss(Tensor lossSum) => _epochLossSum += lossSum.item<double>();
+
+    /// <summary>One optimizer step. Returns the (unscaled, fp32) loss; the caller disposes it.</summary>
+    private Tensor Step(TrainingBatch batch, double lr, Tensor lossSum)
+    {
+        foreach (var group in Optimizer.ParamGroups) group.LearningRate = lr;
+        using var scope = NewDisposeScope();
+        Tensor images = batch.Images;
+        Tensor loss;
+        if (Recipe.MixUpAlpha > 0)
+        {
+            MixUp.Mixed mixed = MixUp.Apply(images, batch.Labels, Recipe.MixUpAlpha, _options.Seed, GlobalStep);
+            using (AutocastScope.Enter(_options.Amp, Device))
+            {
+                Tensor logits = Model.forward(mixed.Images);
+                loss = SmoothedCrossEntropy.MixedLoss(logits, mixed.LabelsA, mixed.LabelsB, mixed.Lambda, Recipe.LabelSmoothing);
+            }
+        }
+        else
+        {
+            using (AutocastScope.Enter(_options.Amp, Device))
+            {
+                Tensor logits = Model.forward(images);
+                loss = SmoothedCrossEntropy.Loss(logits, batch.Labels, Recipe.LabelSmoothing);
+            }
+        }
+        Optimizer.zero_grad();
+        if (_scaler is null)
+        {
+            loss.backward();
+            Optimizer.step();
+        }
+        else
+        {
+            _scaler.ScaleLoss(loss).backward();
+            _scaler.Step(Optimizer, _parameters);
+        }
+        Tensor detached = loss.detach();
+        lossSum.add_(detached.to_type(ScalarType.Float64) * batch.Count);
+        return detached.MoveToOuterDisposeScope();
+    }
+
+    public EvalResult Evaluate(IBatchSource source) => Evaluator.Evaluate(Model, source, Device, _options.Amp, Model.Classes);
+
+    public CheckpointState CaptureState(int imageSize, bool zeroInitResidual) => new()
+    {
+        Arch = Model.Spec.Name,
+        Classes = Model.Classes,
+        ImageSize = imageSize,
+        ZeroInitResidual = zeroInitResidual,
+        Epoch = Epoch,
+        Position = Position,
+        GlobalStep = GlobalStep,
+        EpochLossSum = _epochLossSum,
+        EpochSamples = _epochSamples,
+        Seed = _options.Seed,
+        Amp = _options.Amp.ToString().ToLowerInvariant(),
+        LossScaler = _scaler?.State,
+        TorchRngState = Convert.ToBase64String(CaptureRng()),
+        Epochs = Recipe.Epochs,
+        GlobalBatch = Recipe.GlobalBatch,
+        History = [.. History],
+    };
+
+    public void SaveCheckpoint(string directory, int imageSize, bool zeroInitResidual) =>
+        CheckpointStore.Save(directory, Model, Optimizer, CaptureState(imageSize, zeroInitResidual));
+
+    /// <summary>Restores model, optimizer, scaler, position and RNG from a checkpoint made with the same arch and classes.</summary>
+    public void Resume(string directory)
+    {
+        CheckpointState state = CheckpointStore.ReadState(directory);
+        if (!string.Equals(state.Arch, Model.Spec.Name, StringComparison.OrdinalIgnoreCase) || state.Classes != Model.Classes)
+            throw new InvalidDataException(
+                $"{directory}: checkpoint of {state.Arch} with {state.Classes} classes; this run is {Model.Spec.Name} with {Model.Classes}.");
+        CheckpointStore.LoadModel(directory, Model);
+        CheckpointStore.LoadOptimizer(directory, Optimizer);
+        if (_scaler != null && state.LossScaler is { } scaler) _scaler.Restore(scaler);
+        if (state.TorchRngState is { } rng) RestoreRng(Convert.FromBase64String(rng));
+        Epoch = state.Epoch;
+        Position = state.Position;
+        GlobalStep = state.GlobalStep;
+        _epochLossSum = state.EpochLossSum;
+        _epochSamples = state.EpochSamples;
+        History = [.. state.History];
+    }
+
+    private static byte[] CaptureRng()
+    {
+        using Tensor state = get_rng_state();
+        return state.bytes.ToArray();
+    }
+
+    private static void RestoreRng(byte[] bytes)
+    {
+        using Tensor state = tensor(bytes, dtype: ScalarType.Byte);
+        set_rng_state(state);
+    }
+
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+    }
+}

@@ -1,0 +1,75 @@
+using Loader.Augment.Cuda.Reference;
+
+namespace Loader.Augment.Cuda.Tests;
+
+/// <summary>On the device: nvJPEG + kernel end to end against the CPU path, the CPU fallback, and the decoders against libjpeg-turbo.</summary>
+public sealed class GpuBatchProcessorTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ProcessBatch_MatchesTheCpuPath_AndFallsBackForWhatNvJpegRejects(bool hardware)
+    {
+        Fixture.RequireGpu();
+        var spec = OutputSpec.ImageNet(224, PixelType.UInt8, PixelLayout.Nhwc);
+        var planner = new SamplePlanner(new AugmentOptions());
+        using var device = CudaDevice.Open();
+        using var processor = new GpuBatchProcessor(device, spec, 64, new GpuDecodeOptions { UseHardwareDecoder = hardware, HybridThreads = 2 });
+        using var cpu = new CpuSampleDecoder();
+        var files = Fixture.Images();
+        var jpegs = files.Select(f => (ReadOnlyMemory<byte>)File.ReadAllBytes(f)).ToList();
+        var plans = jpegs.Select((j, i) =>
+        {
+            var info = cpu.ReadHeader(j.Span);
+            return planner.PlanTrain(3, 0, i, info.Width, info.Height);
+        }).ToArray();
+        using var output = device.Allocate((long)jpegs.Count * spec.BytesPerSample);
+
+        processor.ProcessBatch(jpegs, plans, output.Pointer).Synchronize();
+
+        var stats = processor.LastBatch;
+        Assert.Equal(jpegs.Count, stats.Hardware + stats.Hybrid + stats.CpuFallback);
+        Assert.True(stats.CpuFallback >= 1, "the arithmetic-coded fixture must go to the CPU fallback");
+        var batch = new byte[jpegs.Count * spec.BytesPerSample];
+        output.CopyToHost(batch, processor.Stream);
+        var expected = new byte[spec.BytesPerSample];
+        for (var i = 0; i < jpegs.Count; i++)
+        {
+            cpu.Process(jpegs[i].Span, plans[i], spec, expected);
+            var psnr = SampleComparison.Psnr(batch.AsSpan(i * spec.BytesPerSample, spec.BytesPerSample), expected);
+            // Different decoders (nvJPEG's IDCT, full-resolution vs DCT-scaled decode) differ a little; a wrong crop,
+            // flip or channel order costs far more than 10 dB.
+            Assert.True(psnr >= 28, $"{Path.GetFileName(files[i])}: PSNR {psnr:F1} dB against the CPU path");
+        }
+    }
+
+    [Fact]
+    public void NvJpegFullDecode_MatchesLibjpegTurbo_Psnr40()
+    {
+        Fixture.RequireGpu();
+        using var device = CudaDevice.Open();
+        using var decoder = new NvJpegBatchDecoder(device, new GpuDecodeOptions { HybridThreads = 1 });
+        using var arena = new StagingArena(device);
+        using var stream = device.CreateStream();
+        using var cpu = new CpuSampleDecoder();
+        using var regions = new CpuRegionDecoder();
+        foreach (var file in Fixture.Images())
+        {
+            var jpeg = File.ReadAllBytes(file);
+            var info = cpu.ReadHeader(jpeg);
+            var whole = new SamplePlan(new CropWindow(0, 0, info.Width, info.Height), false, info.Width, info.Height);
+            var results = new DecodedRegion[1];
+            decoder.Decode([jpeg], [whole], results, arena, stream);
+            if (results[0].Route == DecodeRoute.CpuFallback)
+            {
+                continue;  // arithmetic coding, CMYK...: nvJPEG declines, the CPU path handles it
+            }
+
+            var gpu = new byte[results[0].Pitch * info.Height];
+            DeviceBuffer.CopyToHost(results[0].Pixels, gpu, stream);
+            var (reference, _) = regions.Decode(jpeg, whole);
+            var psnr = SampleComparison.Psnr(gpu, reference);
+            Assert.True(psnr >= 40, $"{Path.GetFileName(file)} ({results[0].Route}): PSNR {psnr:F1} dB < 40");
+        }
+    }
+}

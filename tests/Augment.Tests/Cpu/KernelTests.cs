@@ -1,0 +1,187 @@
+using System.Runtime.Intrinsics;
+using Loader.Augment.Cpu;
+
+namespace Loader.Augment.Tests.Cpu;
+
+/// <summary>
+/// Every SIMD kernel against a slow scalar reference written here, in double precision. <see cref="HardwareIntrinsicsOffTests"/>
+/// reruns this class with DOTNET_EnableHWIntrinsic=0, so the scalar fallbacks are checked the same way.
+/// </summary>
+public sealed class KernelTests
+{
+    private const float Tolerance = 1e-3f;
+
+    [Theory]
+    [InlineData(1, 1, 3)]
+    [InlineData(7, 3, 15)]
+    [InlineData(100, 2, 672)]
+    [InlineData(333, 5, 999)]
+    public void VerticalResampler_MatchesReference(int seed, int taps, int rowLength)
+    {
+        var random = new Random(seed);
+        var rows = taps + 3;
+        var stride = rowLength + 5;
+        var source = new byte[stride * rows];
+        random.NextBytes(source);
+        var weights = Enumerable.Range(0, taps).Select(_ => random.NextSingle()).ToArray();
+        var destination = new float[rowLength];
+
+        VerticalResampler.Run(source, stride, 2, weights, destination);
+
+        for (var k = 0; k < rowLength; k++)
+        {
+            double expected = 0;
+            for (var t = 0; t < taps; t++)
+            {
+                expected += weights[t] * (double)source[((2 + t) * stride) + k];
+            }
+
+            Assert.True(Math.Abs(expected - destination[k]) < Tolerance * 255, $"k={k}: {destination[k]} vs {expected}");
+        }
+    }
+
+    [Theory]
+    [InlineData(20, 224, false)]
+    [InlineData(450, 224, true)]
+    [InlineData(224, 224, false)]
+    [InlineData(3, 64, true)]
+    [InlineData(1, 5, false)]
+    public void HorizontalResampler_MatchesReference(int inputWidth, int outputWidth, bool flip)
+    {
+        var random = new Random(inputWidth);
+        var axis = new AxisCoefficients();
+        axis.Compute(0.3, inputWidth - 0.6, outputWidth, 0, inputWidth);
+        var source = new float[(inputWidth * 3) + HorizontalResampler.SourceSlack(axis)];
+        for (var i = 0; i < source.Length; i++)
+        {
+            source[i] = random.NextSingle() * 255;
+        }
+
+        var scale = Vector128.Create(0.5f, 2f, -1f, 0f);
+        var bias = Vector128.Create(1f, -3f, 0.25f, 0f);
+        var destination = new float[(outputWidth * 3) + HorizontalResampler.DestinationPadding];
+
+        HorizontalResampler.Run(source, axis, flip, scale, bias, destination);
+
+        for (var x = 0; x < outputWidth; x++)
+        {
+            var o = (flip ? outputWidth - 1 - x : x) * 3;
+            for (var c = 0; c < 3; c++)
+            {
+                double sum = 0;
+                for (var t = 0; t < axis.Count[x]; t++)
+                {
+                    sum += axis.Weights[(x * axis.TapStride) + t] * (double)source[((axis.First[x] + t) * 3) + c];
+                }
+
+                var expected = (sum * scale[c]) + bias[c];
+                Assert.True(Math.Abs(expected - destination[o + c]) < Tolerance * 255, $"x={x} c={c}: {destination[o + c]} vs {expected}");
+            }
+        }
+    }
+
+    [Fact]
+    public void AxisCoefficients_DownscaleByTwo_IsPilsTriangleFilter()
+    {
+        // PIL precompute_coeffs for 4 -> 2: scale 2, support 2; output 0 centered at 1.0 reads inputs 0..2 with
+        // triangle weights 0.75, 0.75, 0.25, normalized by their sum 1.75.
+        var axis = new AxisCoefficients();
+        axis.Compute(0, 4, 2, 0, 4);
+        Assert.Equal(0, axis.First[0]);
+        Assert.Equal(3, axis.Count[0]);
+        Assert.Equal(0.75f / 1.75f, axis.Weights[0], 6);
+        Assert.Equal(0.75f / 1.75f, axis.Weights[1], 6);
+        Assert.Equal(0.25f / 1.75f, axis.Weights[2], 6);
+        Assert.Equal(0, axis.MinIndex);
+        Assert.Equal(4, axis.MaxIndexExclusive);
+    }
+
+    [Fact]
+    public void AxisCoefficients_ClipRange_IsNeverLeftAndWeightsSumToOne()
+    {
+        var axis = new AxisCoefficients();
+        axis.Compute(10.25, 100.5, 37, 10, 111);
+        for (var i = 0; i < axis.Length; i++)
+        {
+            Assert.InRange(axis.First[i], 10, 110);
+            Assert.InRange(axis.First[i] + axis.Count[i], 11, 111);
+            var sum = 0f;
+            for (var t = 0; t < axis.Count[i]; t++)
+            {
+                sum += axis.Weights[(i * axis.TapStride) + t];
+            }
+
+            Assert.Equal(1f, sum, 5);
+        }
+    }
+
+    [Theory]
+    [InlineData(PixelType.Float32, PixelLayout.Nchw)]
+    [InlineData(PixelType.Float32, PixelLayout.Nhwc)]
+    [InlineData(PixelType.Float16, PixelLayout.Nchw)]
+    [InlineData(PixelType.Float16, PixelLayout.Nhwc)]
+    [InlineData(PixelType.BFloat16, PixelLayout.Nchw)]
+    [InlineData(PixelType.BFloat16, PixelLayout.Nhwc)]
+    [InlineData(PixelType.UInt8, PixelLayout.Nhwc)]
+    public void PixelStore_MatchesReference(PixelType type, PixelLayout layout)
+    {
+        const int Width = 21; // two 8-pixel vector steps and a scalar tail
+        var spec = new OutputSpec(Width, 2, type, layout, [0, 0, 0], [1, 1, 1]);
+        var random = new Random(3);
+        var rows = new float[2][];
+        var destination = new byte[spec.BytesPerSample];
+        for (var y = 0; y < 2; y++)
+        {
+            rows[y] = Enumerable.Range(0, Width * 3).Select(_ => type == PixelType.UInt8 ? (random.NextSingle() * 300) - 20 : (random.NextSingle() * 6) - 3).ToArray();
+            PixelStore.StoreRow(rows[y], y, spec, destination);
+        }
+
+        for (var y = 0; y < 2; y++)
+        {
+            for (var x = 0; x < Width; x++)
+            {
+                for (var c = 0; c < 3; c++)
+                {
+                    var value = rows[y][(x * 3) + c];
+                    var index = layout == PixelLayout.Nhwc ? (((y * Width) + x) * 3) + c : (c * Width * 2) + (y * Width) + x;
+                    switch (type)
+                    {
+                        case PixelType.Float32:
+                            Assert.Equal(value, BitConverter.ToSingle(destination, index * 4));
+                            break;
+                        case PixelType.Float16:
+                            Assert.Equal((Half)value, BitConverter.ToHalf(destination, index * 2));
+                            break;
+                        case PixelType.BFloat16:
+                            var bf = BitConverter.ToUInt16(destination, index * 2);
+                            var back = BitConverter.UInt32BitsToSingle((uint)bf << 16);
+                            Assert.True(Math.Abs(back - value) <= Math.Abs(value) / 256, $"{value} -> {back}");
+                            break;
+                        default:
+                            Assert.Equal((byte)Math.Clamp(Math.Round(value, MidpointRounding.ToEven), 0, 255), destination[index]);
+                            break;
+                    }
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1.0f, (ushort)0x3F80)]
+    [InlineData(-2.0f, (ushort)0xC000)]
+    [InlineData(1.00390625f, (ushort)0x3F80)]  // exactly half way between 0x3F80 and 0x3F81: to even
+    [InlineData(1.01171875f, (ushort)0x3F82)]  // half way between 0x3F81 and 0x3F82: to even
+    [InlineData(1.0078125f, (ushort)0x3F81)]
+    public void ToBFloat16_RoundsToNearestEven(float value, ushort expected) => Assert.Equal(expected, PixelStore.ToBFloat16(value));
+
+    [Fact]
+    public void ReportsWhetherHardwareIntrinsicsAreOn()
+    {
+        // In the child run with DOTNET_EnableHWIntrinsic=0 the runtime must really be scalar, or that run proves nothing.
+        if (Environment.GetEnvironmentVariable("DOTNET_EnableHWIntrinsic") == "0")
+        {
+            Assert.False(Vector128.IsHardwareAccelerated);
+            Assert.False(Vector256.IsHardwareAccelerated);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using Loader.Augment.Interop;
+
+namespace Loader.Augment.Tests.Interop;
+
+/// <summary>The shim's region decode must give exactly the pixels of the full decode, at every DCT scale.</summary>
+public sealed class LibLoaderJpegTests
+{
+    [Theory]
+    [InlineData("n03196217_digital_clock.JPEG", 8, 37, 21, 301, 250)]
+    [InlineData("n03196217_digital_clock.JPEG", 5, 13, 50, 200, 101)]
+    [InlineData("n03196217_digital_clock.JPEG", 1, 1, 3, 50, 40)]
+    [InlineData("progressive_301x227.jpg", 6, 17, 9, 150, 120)]
+    [InlineData("arithmetic_289x217.jpg", 7, 33, 65, 100, 100)]
+    [InlineData("odd_333x251_444.jpg", 3, 11, 5, 100, 80)]
+    [InlineData("n02815834_beaker.JPEG", 8, 100, 100, 219, 121)]
+    [InlineData("cmyk_257x193.jpg", 4, 9, 7, 100, 80)]
+    public void DecodeRegion_EqualsTheSameRectangleOfTheFullDecode(string file, int scale, int x, int y, int width, int height)
+    {
+        var jpeg = Fixture.ImageBytes(file);
+        using var decoder = LibLoaderJpeg.Create();
+        var (scaledWidth, scaledHeight, full) = Decode(decoder, jpeg, scale, 0, 0, null, null);
+        var (_, _, region) = Decode(decoder, jpeg, scale, x, y, width, height);
+        for (var row = 0; row < height; row++)
+        {
+            var expected = full.AsSpan((((y + row) * scaledWidth) + x) * 3, width * 3);
+            var actual = region.AsSpan(row * width * 3, width * 3);
+            Assert.True(expected.SequenceEqual(actual), $"row {row} differs ({scaledWidth}x{scaledHeight} at {scale}/8)");
+        }
+    }
+
+    private static unsafe (int Width, int Height, byte[] Pixels) Decode(JpegDecompressorHandle decoder, byte[] jpeg, int scale, int x, int y, int? width, int? height)
+    {
+        var message = new byte[256];
+        int w, h, c;
+        fixed (byte* data = jpeg)
+        fixed (byte* m = message)
+        {
+            Assert.Equal(0, LibLoaderJpeg.ReadHeader(decoder, data, (nuint)jpeg.Length, out w, out h, out c, m, message.Length));
+        }
+
+        var scaledWidth = ((w * scale) + 7) / 8;
+        var scaledHeight = ((h * scale) + 7) / 8;
+        var rw = width ?? scaledWidth;
+        var rh = height ?? scaledHeight;
+        var pixels = new byte[rw * rh * 3];
+        fixed (byte* data = jpeg)
+        fixed (byte* output = pixels)
+        fixed (byte* m = message)
+        {
+            var rc = LibLoaderJpeg.DecodeRegion(decoder, data, (nuint)jpeg.Length, scale, x, y, rw, rh, output, (nuint)(rw * 3), (nuint)pixels.Length, out var sw, out var sh, m, message.Length);
+            Assert.Equal(0, rc);
+            Assert.Equal((scaledWidth, scaledHeight), (sw, sh));
+        }
+
+        return (scaledWidth, scaledHeight, pixels);
+    }
+}

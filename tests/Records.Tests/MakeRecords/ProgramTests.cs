@@ -1,0 +1,40 @@
+using Loader.Records.Index;
+using Loader.Tools.MakeRecords;
+
+namespace Loader.Records.Tests.MakeRecords;
+
+/// <summary>The command line as users call it: arguments, subcommands and exit codes.</summary>
+[Collection(ConsoleCollection.Name)]
+public class ProgramTests
+{
+    [Fact]
+    public void Main_DemoThenMakeThenVerifyThenInspect_ExitCodesTellTheStory()
+    {
+        using var dir = new TempDirectory();
+        Assert.Equal(0, Program.Main(["demo", dir.Combine("demo"), "--classes", "2", "--per-class", "2", "--val-per-class", "1", "--seed", "3"]));
+        File.WriteAllBytes(dir.Combine("demo", "train", "circle", "broken.jpg"), []);
+        string records = dir.Combine("records");
+        string report = dir.Combine("report.json");
+        string[] make = ["--input", dir.Combine("demo", "train"), "--output", records, "--shards", "2", "--seed", "9", "--threads", "2", "--report", report];
+
+        Assert.Equal(0, Program.Main(make));                 // a skipped file is not a failure...
+        Assert.Equal(1, Program.Main([.. make, "--strict"])); // ...unless --strict.
+        Assert.True(File.Exists(report));
+        Assert.Equal(0, Program.Main(["verify", records]));
+        Assert.Equal(0, Program.Main(["inspect", records, "--record", "1"]));
+
+        string shard = Path.Combine(records, ShardNaming.ShardFileName("train", 0, 2));
+        byte[] bytes = File.ReadAllBytes(shard);
+        bytes[bytes.Length / 2] ^= 0x01;
+        File.WriteAllBytes(shard, bytes);
+        Assert.Equal(1, Program.Main(["verify", records]));
+        Assert.Equal(2, Program.Main(["--input", dir.Combine("missing"), "--output", dir.Combine("x")]));
+    }
+}
+
+/// <summary>Tests that write to the console run one at a time.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ConsoleCollection
+{
+    public const string Name = "console";
+}

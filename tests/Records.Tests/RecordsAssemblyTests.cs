@@ -1,7 +1,0 @@
-namespace Loader.Records.Tests;
-
-public class RecordsAssemblyTests
-{
-    [Fact]
-    public void FormatVersion_IsOne() => Assert.Equal(1, RecordsAssembly.FormatVersion);
-}

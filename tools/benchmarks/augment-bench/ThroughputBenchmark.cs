@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Loader.Augment;
+
+namespace Loader.Tools.AugmentBench;
+
+/// <summary>
+/// Single-core images per second, all on one thread over the same in-memory files, in the same run:
+/// <list type="bullet">
+/// <item>turbojpeg_full_decode: TurboJPEG full-image decode to RGB (the baseline);</item>
+/// <item>train_transform: header + plan + ROI/DCT-scaled decode + resize + flip + normalize into a float32 CHW slot;</item>
+/// <item>eval_transform: the same for Resize(256) + CenterCrop(224).</item>
+/// </list>
+/// The passes alternate (baseline, train, eval, baseline, ...) so drift in machine load hits all of them alike. Each
+/// pass reports wall-clock images/s and images per CPU-second of this process (steadier on a shared machine); the
+/// ratios use the medians.
+/// </summary>
+internal static class ThroughputBenchmark
+{
+    public static int Run(string dataDir, double secondsPerPass, int rounds, string? jsonPath)
+    {
+        var files = Directory.EnumerateFiles(dataDir).Where(f => f.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase))
+            .Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToArray();
+        if (files.Length == 0)
+        {
+            Console.Error.WriteLine($"no JPEG files in {dataDir}");
+            return 2;
+        }
+
+        var spec = OutputSpec.ImageNet();
+        var slot = new byte[spec.BytesPerSample];
+        var planner = new SamplePlanner(new AugmentOptions());
+        using var turbo = new TurboJpegDecoder();
+        using var decoder = new CpuSampleDecoder();
+        var epoch = 0;
+
+        void Baseline(int i) => turbo.Decode(files[i]);
+
+        void Train(int i)
+        {
+            var info = decoder.ReadHeader(files[i]);
+            var plan = planner.PlanTrain(7, epoch, i, info.Width, info.Height);
+            decoder.Process(files[i], plan, spec, slot);
+        }
+
+        void Eval(int i)
+        {
+            var info = decoder.ReadHeader(files[i]);
+            decoder.Process(files[i], planner.PlanEval(info.Width, info.Height), spec, slot);
+        }
+
+        // Warm-up: JIT, scratch buffers, page cache.
+        for (var i = 0; i < files.Length; i++)
+        {
+            Baseline(i);
+            Train(i);
+            Eval(i);
+        }
+
+        string[] names = ["turbojpeg_full_decode", "train_transform", "eval_transform"];
+        Action<int>[] work = [Baseline, Train, Eval];
+        var results = names.ToDictionary(n => n, _ => new List<double>());
+        var cpuResults = names.ToDictionary(n => n, _ => new List<double>());
+        for (var round = 0; round < rounds; round++)
+        {
+            for (var k = 0; k < names.Length; k++)
+            {
+                var (wall, cpu) = Measure(files.Length, secondsPerPass, work[k]);
+                results[names[k]].Add(wall);
+                cpuResults[names[k]].Add(cpu);
+            }
+
+            epoch++;
+        }
+
+        static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+        var baseline = Median(results["turbojpeg_full_decode"]);
+        var cpuBaseline = Median(cpuResults["turbojpeg_full_decode"]);
+        var report = new
+        {
+            benchmark = "augment-cpu-single-core",
+            data = Path.GetFullPath(dataDir),
+            images = files.Length,
+            output = $"{spec.Width}x{spec.Height} {spec.Type} {spec.Layout}",
+            rounds,
+            seconds_per_pass = secondsPerPass,
+            images_per_second = results.ToDictionary(r => r.Key, r => Math.Round(Median(r.Value), 1)),
+            images_per_cpu_second = cpuResults.ToDictionary(r => r.Key, r => Math.Round(Median(r.Value), 1)),
+            all_passes = results.ToDictionary(r => r.Key, r => r.Value.Select(v => Math.Round(v, 1)).ToArray()),
+            train_vs_full_decode = Math.Round(Median(results["train_transform"]) / baseline, 3),
+            eval_vs_full_decode = Math.Round(Median(results["eval_transform"]) / baseline, 3),
+            train_vs_full_decode_cpu = Math.Round(Median(cpuResults["train_transform"]) / cpuBaseline, 3),
+            eval_vs_full_decode_cpu = Math.Round(Median(cpuResults["eval_transform"]) / cpuBaseline, 3),
+            processor_count = Environment.ProcessorCount,
+            runtime = Environment.Version.ToString(),
+        };
+        var json = JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true });
+        Console.WriteLine(json);
+        if (jsonPath is not null)
+        {
+            File.WriteAllText(jsonPath, json);
+        }
+
+        return 0;
+    }
+
+    private static (double Wall, double Cpu) Measure(int count, double seconds, Action<int> work)
+    {
+        using var process = Process.GetCurrentProcess();
+        var cpuStart = process.TotalProcessorTime;
+        var done = 0;
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed.TotalSeconds < seconds)
+        {
+            work(done % count);
+            done++;
+        }
+
+        var wall = watch.Elapsed.TotalSeconds;
+        process.Refresh();
+        var cpu = (process.TotalProcessorTime - cpuStart).TotalSeconds;
+        return (done / wall, done / cpu);
+    }
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs HERE (no GPU needed): builds everything the GPU machine needs into .device/ (ignored by git), under 64 MiB,
+# for one `run` call of tools/device/run-on-device.sh (docs/GPU.md has the exact call). The GPU machine has no .NET
+# and no network, so we carry: the device checks and the GPU tests (framework-dependent publishes, no libtorch), the
+# .NET runtime (tar.xz), ~100 sample JPEGs, libjpeg.so.62 (the CPU path's decoder), libLibTorchSharp.so (symbol
+# check only) and the probe script.
+# Usage: bash tools/device/prepare.sh [IMAGES_DIR] [COUNT]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+DEV=$ROOT/.device
+IMAGES=${1:-$ROOT/../shared/data/imagenet-sample}
+COUNT=${2:-100}
+ART=${LOADER_DEVICE_ARTIFACTS:-/tmp/art-device}
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+rm -rf "$DEV"
+mkdir -p "$DEV/lib" "$DEV/images"
+grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo '/.device/' >> .git/info/exclude
+
+echo "prepare: publishing device-check and Augment.Cuda.Tests (framework-dependent)"
+dotnet publish tools/device/device-check/device-check.csproj -c Release --artifacts-path "$ART" -o "$DEV/app" -nologo -v quiet
+dotnet publish tests/Augment.Cuda.Tests/Augment.Cuda.Tests.csproj -c Release --artifacts-path "$ART" -o "$DEV/tests" -nologo -v quiet
+# The test SDK's code-coverage collector (14 MB of native instrumentation) and satellite resources are not needed to run.
+(cd "$DEV/tests" && rm -rf CodeCoverage x86 x64 arm64 alpine ubuntu macos cs de es fr it ja ko pl pt-BR ru tr zh-Hans zh-Hant)
+
+echo "prepare: packing the .NET runtime"
+DOTNET_HOME=$(dirname "$(readlink -f "$(command -v dotnet)")")
+RUNTIME=$(ls -d "$DOTNET_HOME"/shared/Microsoft.NETCore.App/10.* | sort -V | tail -1)
+tar -C "$DOTNET_HOME" -cJf "$DEV/dotnet.tar.xz" dotnet host "shared/Microsoft.NETCore.App/$(basename "$RUNTIME")"
+
+echo "prepare: native libraries"
+# The CPU path's shim links libjpeg.so.62 (Debian's libjpeg-turbo); the GPU machine may not have it.
+JPEG=$(ldd "$DEV/app/libloader_jpeg.so" | awk '/libjpeg\.so/ {print $3}')
+cp -L "$JPEG" "$DEV/lib/"
+TORCHSHARP=$(find "${NUGET_PACKAGES:-$HOME/.nuget/packages}/torchsharp" -path '*linux-x64/native/libLibTorchSharp.so' 2>/dev/null | sort -V | tail -1)
+if [ -n "$TORCHSHARP" ]; then cp "$TORCHSHARP" "$DEV/lib/"; fi
+PROBE=$ROOT/../shared/device/probe.sh
+if [ -f "$PROBE" ]; then cp "$PROBE" "$DEV/probe.sh"; else echo "prepare: warning: $PROBE missing" >&2; fi
+
+echo "prepare: copying $COUNT sample JPEGs from $IMAGES"
+find "$IMAGES" -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' \) -print0 | sort -z | head -z -n "$COUNT" | xargs -0 -I{} cp {} "$DEV/images/"
+# The CPU path's special cases (progressive, 4:4:4, CMYK, arithmetic-coded) ride along.
+cp tests/Augment.Tests/Fixtures/images/*.jpg "$DEV/images/" 2>/dev/null || true
+
+echo "prepare: checking that the packed app starts here (it must say: no GPU)"
+CHECK=$(mktemp -d)
+tar -C "$CHECK" -xJf "$DEV/dotnet.tar.xz"
+set +e
+DOTNET_ROOT=$CHECK LD_LIBRARY_PATH=$DEV/lib "$CHECK/dotnet" "$DEV/app/device-check.dll" probe > "$CHECK/probe.json"
+rc=$?
+set -e
+rm -rf "$CHECK/dotnet" "$CHECK/host" "$CHECK/shared"
+python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["probe"]; print("prepare: packed app probe:", p["summary"])' "$CHECK/probe.json"
+rm -rf "$CHECK"
+if [ $rc -ne 0 ] && [ $rc -ne 3 ]; then echo "prepare: the packed app failed to start (exit $rc)" >&2; exit 1; fi
+
+SIZE=$(du -sm "$DEV" | cut -f1)
+echo "prepare: .device is ${SIZE} MiB ($(ls "$DEV/images" | wc -l) images)"
+du -sh "$DEV"/* | sed 's/^/  /'
+if [ "$SIZE" -ge 64 ]; then echo "prepare: .device is over the 64 MiB carry limit" >&2; exit 1; fi

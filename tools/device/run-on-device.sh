@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs ON THE GPU MACHINE (one `run` call; see docs/GPU.md): every device check of issue 6 that exists so far, all
+# results under $OUT. Needs .device/ from tools/device/prepare.sh (carried). Each step has its own time limit and
+# its failure does not stop the next: one call must bring back everything. About 4 minutes.
+set -u
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+DEV=$ROOT/.device
+OUT=${OUT:-/tmp/device-out}
+mkdir -p "$OUT"
+START=$(date +%s)
+log() { echo "[$(( $(date +%s) - START ))s] $*" | tee -a "$OUT/progress.log"; }
+step() { local name=$1 limit=$2; shift 2; log "$name (limit ${limit}s)"; timeout "$limit" "$@"; log "$name: exit $?"; }
+
+[ -d "$DEV/app" ] || { log "no .device/app: run tools/device/prepare.sh here first and carry .device"; exit 1; }
+
+# 1. The environment (cheap; settles the unknowns): GPU, CUDA libraries, GLIBCXX, LibTorchSharp symbols.
+step probe 90 bash "$DEV/probe.sh" "$DEV/lib/libLibTorchSharp.so" > "$OUT/probe.txt" 2>&1
+
+# 2. The .NET runtime, torch's libraries and every folder holding nvJPEG / NVRTC on the loader path.
+RT=$(mktemp -d)
+tar -C "$RT" -xJf "$DEV/dotnet.tar.xz"
+export DOTNET_ROOT=$RT DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 LOADER_CUDA_CACHE=$RT/cubin
+TORCH_LIB=$(python3 -c 'import torch,os;print(os.path.join(os.path.dirname(torch.__file__),"lib"))' 2>/dev/null)
+CUDA_DIRS=$(python3 - <<'PY' 2>/dev/null
+import glob, os, site
+roots = site.getsitepackages() + [site.getusersitepackages()]
+hits = set()
+for r in roots:
+    for pat in ("nvidia/*/lib/libnvjpeg.so*", "nvidia/*/lib/libnvrtc.so*"):
+        hits.update(os.path.dirname(p) for p in glob.glob(os.path.join(r, pat)))
+hits.update(os.path.dirname(p) for p in glob.glob("/usr/local/cuda*/lib64/libnvjpeg.so*"))
+print(":".join(sorted(hits)))
+PY
+)
+export LD_LIBRARY_PATH=$DEV/lib:${CUDA_DIRS:+$CUDA_DIRS:}${TORCH_LIB:+$TORCH_LIB:}${LD_LIBRARY_PATH:-}
+log "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+env | grep -E '^(LD_LIBRARY_PATH|DOTNET_ROOT|CUDA_HOME)=' > "$OUT/env.txt"
+
+# 3. What our GPU path finds.
+step dotnet-probe 60 "$RT/dotnet" "$DEV/app/device-check.dll" probe > "$OUT/dotnet-probe.json" 2> "$OUT/dotnet-probe.err"
+
+# 4. The GPU tests (skipped here without a GPU, run there): kernel vs CPU per type/layout, nvJPEG PSNR, end to end.
+step tests 150 "$RT/dotnet" "$DEV/tests/Augment.Cuda.Tests.dll" -xml "$OUT/tests.xml" > "$OUT/tests.txt" 2>&1
+tail -5 "$OUT/tests.txt" | tee -a "$OUT/progress.log"
+
+# 5. The measured checks: decode PSNR, kernel max difference, end to end, images/s (GPU hw/hybrid, CPU).
+step device-check 180 "$RT/dotnet" "$DEV/app/device-check.dll" all --images "$DEV/images" --seconds 5 --batch 256 \
+  --out "$OUT/device-check.json" > /dev/null 2> "$OUT/device-check.log"
+
+# 6. PyTorch baselines on the same GPU: torchvision decode_jpeg(device='cuda') batched; eager ResNet-50 AMP steps.
+step torch-reference 150 python3 tools/device/torch_reference.py "$DEV/images" --seconds 5 --batch 256 \
+  > "$OUT/torch-reference.json" 2> "$OUT/torch-reference.log"
+
+# 7. One summary with the goals.
+python3 - "$OUT" <<'PY' > "$OUT/summary.json" 2>> "$OUT/progress.log"
+import json, os, sys
+out = sys.argv[1]
+def load(name):
+    try:
+        return json.load(open(os.path.join(out, name)))
+    except Exception as e:
+        return {"error": f"{name}: {e!r}"}
+dc, tr = load("device-check.json"), load("torch-reference.json")
+s = {"device": dc.get("device"), "date_utc": dc.get("date_utc")}
+try:
+    s["decode_psnr_pass"] = {k: v.get("pass") for k, v in dc["decode_psnr"].items() if isinstance(v, dict)}
+except Exception as e: s["decode_psnr_pass"] = repr(e)
+try: s["kernel_vs_cpu_pass"] = dc["kernel_vs_cpu"]["pass"]
+except Exception as e: s["kernel_vs_cpu_pass"] = repr(e)
+try:
+    ours = dc["throughput"]["gpu_hardware_preferred"]["images_per_second"]
+    hybrid = dc["throughput"]["gpu_hybrid_only"]["images_per_second"]
+    cpu = dc["throughput"]["cpu_all_cores"]["images_per_second"]
+    tv = tr["torchvision_decode_jpeg_cuda"]["images_per_second"]
+    s["images_per_second"] = {"ours_gpu_decode_augment": ours, "ours_gpu_hybrid_only": hybrid, "ours_cpu_all_cores": cpu, "torchvision_decode_only": tv}
+    s["ratio_vs_torchvision"] = round(ours / tv, 3)
+    s["goal_1_5x_torchvision"] = ours >= 1.5 * tv
+except Exception as e: s["throughput"] = repr(e)
+s["pytorch_eager_resnet50"] = tr.get("pytorch_eager_resnet50")
+print(json.dumps(s, indent=2))
+PY
+cat "$OUT/summary.json"
+log "done"
+rm -rf "$RT"

@@ -1,0 +1,303 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Google.Protobuf;
+using Loader.Records;
+using Loader.Records.Format;
+using Loader.Records.Index;
+using Loader.Records.Writing;
+using Loader.Tools.MakeRecords.Inputs;
+using Loader.Tools.MakeRecords.Sanitizing;
+
+namespace Loader.Tools.MakeRecords.Job;
+
+/// <summary>What a run produced.</summary>
+internal sealed record JobResult(DatasetManifest Manifest, RunReport Report);
+
+/// <summary>
+/// One make-records run: scan the inputs, shuffle them with the seed, cut the order into shards, sanitize and write
+/// the shards in parallel, then the manifest and the report. Output bytes depend on the inputs, the seed and the
+/// options, never on the thread count: each shard's inputs and their order are fixed before any work starts, and a
+/// shard's records are appended in that order whichever thread prepared them. A shard whose checkpoint (in
+/// <c>.make-records/</c>) matches the plan is kept as it is, so a rerun after a kill finishes the job.
+/// </summary>
+internal sealed class MakeRecordsJob(MakeRecordsOptions options)
+{
+    public const string WorkFolderName = ".make-records";
+    private const int ChunkSize = 32;
+
+    private long _itemsDone;
+    private long _bytesDone;
+
+    public MakeRecordsOptions Options { get; } = options;
+
+    /// <summary>Inputs handled so far (for a progress bar; safe to read from another thread).</summary>
+    public long ItemsDone => Interlocked.Read(ref _itemsDone);
+
+    public long BytesDone => Interlocked.Read(ref _bytesDone);
+
+    /// <summary>Inputs in total, known once the scan is done (0 before).</summary>
+    public long ItemsTotal { get; private set; }
+
+    public JobResult Run(CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        using InputSet inputs = InputScanner.Scan(Options.Input, Options.FileList);
+        ItemsTotal = inputs.Items.Count;
+        string name = Options.Name ?? DefaultName(Options.Input);
+        int[] order = SeededShuffle.Permutation(inputs.Items.Count, Options.Seed);
+        long totalBytes = inputs.Items.Sum(i => i.Size);
+        int shardCount = Options.Shards ?? (int)Math.Clamp((totalBytes + Options.ShardSize - 1) / Math.Max(1, Options.ShardSize), 1, 99_999);
+        if (shardCount is < 1 or > 99_999)
+        {
+            throw new ArgumentException($"--shards must be between 1 and 99999 (got {shardCount})");
+        }
+
+        Directory.CreateDirectory(Options.Output);
+        string workFolder = Path.Combine(Options.Output, WorkFolderName);
+        Directory.CreateDirectory(workFolder);
+        RemoveStaleFiles(name, shardCount);
+
+        var sanitizer = new ImageSanitizer(Options.Sanitize);
+        var results = new ShardCheckpoint[shardCount];
+        int reused = 0;
+        int outer = Math.Clamp(Math.Min(Options.Threads, shardCount), 1, shardCount);
+        int inner = Math.Max(1, Options.Threads / outer);
+        Parallel.For(0, shardCount, new ParallelOptions { MaxDegreeOfParallelism = outer, CancellationToken = cancellationToken }, shard =>
+        {
+            int start = (int)((long)shard * order.Length / shardCount);
+            int end = (int)((long)(shard + 1) * order.Length / shardCount);
+            InputItem[] items = [.. order[start..end].Select(i => inputs.Items[i])];
+            string shardPath = Path.Combine(Options.Output, ShardNaming.ShardFileName(name, shard, shardCount));
+            string checkpointPath = Path.Combine(workFolder, Path.GetFileName(shardPath) + ".json");
+            string digest = PlanDigest(name, shard, shardCount, inputs, items);
+            if (TryReuse(shardPath, checkpointPath, digest) is { } done)
+            {
+                results[shard] = done;
+                Interlocked.Increment(ref reused);
+                Interlocked.Add(ref _itemsDone, items.Length);
+                return;
+            }
+
+            results[shard] = WriteShard(shardPath, digest, items, inputs, sanitizer, inner, cancellationToken);
+            string temporary = checkpointPath + ".tmp";
+            File.WriteAllText(temporary, JsonSerializer.Serialize(results[shard], JobJsonContext.Default.ShardCheckpoint));
+            File.Move(temporary, checkpointPath, overwrite: true);
+        });
+
+        var counts = new long[inputs.Classes.Count];
+        foreach (int label in results.SelectMany(r => r.Labels))
+        {
+            counts[label]++;
+        }
+
+        List<InputOutcome> outcomes = [.. results.SelectMany(r => r.Outcomes).OrderBy(o => o.Path, StringComparer.Ordinal)];
+        long written = outcomes.Count(o => o.Status == "written");
+        long reencoded = outcomes.Count(o => o.Status == "reencoded");
+        long skipped = outcomes.Count(o => o.Status == "skipped");
+        var manifest = new DatasetManifest(
+            RecordFormat.Version,
+            name,
+            results.Sum(r => r.Shard.Records),
+            [.. inputs.Classes.Select(c => new ManifestClass(c.Index, c.Synset, c.Name, counts[c.Index]))],
+            [.. results.Select(r => r.Shard)],
+            new ManifestSource(Options.Input, inputs.Kind, Options.Seed, inputs.Items.Count, written, reencoded, skipped,
+                               Options.Sanitize.MaxSide));
+        manifest.Write(Path.Combine(Options.Output, ShardNaming.ManifestFileName));
+
+        var report = new RunReport(Options.Input, Options.Output, inputs.Kind, inputs.Items.Count, written, reencoded, skipped,
+                                   manifest.RecordCount, shardCount, reused, Math.Round(clock.Elapsed.TotalSeconds, 3), outcomes);
+        if (Options.ReportPath is { } reportPath)
+        {
+            string? folder = Path.GetDirectoryName(Path.GetFullPath(reportPath));
+            if (folder is not null)
+            {
+                Directory.CreateDirectory(folder);
+            }
+
+            File.WriteAllText(reportPath, JsonSerializer.Serialize(report, JobJsonContext.Default.RunReport) + "\n");
+        }
+
+        return new JobResult(manifest, report);
+    }
+
+    private ShardCheckpoint WriteShard(string shardPath, string digest, InputItem[] items, InputSet inputs, ImageSanitizer sanitizer,
+                                       int threads, CancellationToken cancellationToken)
+    {
+        string shardFile = Path.GetFileName(shardPath);
+        var outcomes = new List<InputOutcome>(items.Length);
+        var labels = new List<int>(items.Length);
+        using var writer = new ShardWriter(shardPath);
+        // With more than one thread, chunk k+1 is read and sanitized while chunk k is written (CRC, SHA-256, I/O).
+        Task<PreparedInput[]>? next = null;
+        for (int chunk = 0; chunk < items.Length; chunk += ChunkSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            PreparedInput[] prepared = next is not null ? next.GetAwaiter().GetResult() : PrepareChunk(items, chunk, inputs, sanitizer, threads);
+            int following = chunk + ChunkSize;
+            next = threads > 1 && following < items.Length
+                ? Task.Run(() => PrepareChunk(items, following, inputs, sanitizer, threads - 1), cancellationToken)
+                : null;
+
+            // Appended in plan order, whoever prepared them: the bytes do not depend on the thread count.
+            for (int i = 0; i < prepared.Length; i++)
+            {
+                using PreparedInput input = prepared[i];
+                InputItem item = items[chunk + i];
+                if (input.Image.Status == SanitizeStatus.Skipped)
+                {
+                    outcomes.Add(new InputOutcome(item.RelativePath, "skipped", input.Image.Reason, item.Label, null, null));
+                    continue;
+                }
+
+                int record = writer.Append(input.Payload.AsSpan(0, input.PayloadLength), item.Label, input.Image.Width, input.Image.Height);
+                labels.Add(item.Label);
+                string status = input.Image.Status == SanitizeStatus.Reencoded ? "reencoded" : "written";
+                outcomes.Add(new InputOutcome(item.RelativePath, status, input.Image.Reason, item.Label, shardFile, record));
+            }
+        }
+
+        ManifestShard shard = writer.Complete();
+        return new ShardCheckpoint(digest, shard, [.. labels], outcomes);
+    }
+
+    private PreparedInput[] PrepareChunk(InputItem[] items, int chunk, InputSet inputs, ImageSanitizer sanitizer, int threads)
+    {
+        var prepared = new PreparedInput[Math.Min(ChunkSize, items.Length - chunk)];
+        if (threads > 1)
+        {
+            Parallel.For(0, prepared.Length, new ParallelOptions { MaxDegreeOfParallelism = threads },
+                         i => prepared[i] = Prepare(items[chunk + i], inputs, sanitizer));
+        }
+        else
+        {
+            for (int i = 0; i < prepared.Length; i++)
+            {
+                prepared[i] = Prepare(items[chunk + i], inputs, sanitizer);
+            }
+        }
+
+        return prepared;
+    }
+
+    private PreparedInput Prepare(InputItem item, InputSet inputs, ImageSanitizer sanitizer)
+    {
+        SanitizedImage image;
+        RentedBytes bytes = default;
+        try
+        {
+            bytes = item.Source.Read();
+            Interlocked.Add(ref _bytesDone, bytes.Length);
+            image = sanitizer.Sanitize(bytes.Memory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // RecordCorruptException is an IOException: a bad record of a TFRecord input lands here too.
+            image = SanitizedImage.Skip($"unreadable: {e.Message}");
+        }
+
+        Interlocked.Increment(ref _itemsDone);
+        if (image.Status == SanitizeStatus.Skipped)
+        {
+            return new PreparedInput(image, bytes, [], 0);
+        }
+
+        // Serialized straight into a pooled buffer: no per-image large-object-heap allocation on the passthrough path.
+        ClassInfo cls = inputs.Classes[item.Label];
+        var message = new ImageExample(image.Jpeg, item.Label, cls.Synset, cls.Name, item.RelativePath, image.Width, image.Height,
+                                       image.Channels).ToMessage();
+        int size = message.CalculateSize();
+        byte[] payload = ArrayPool<byte>.Shared.Rent(size);
+        message.WriteTo(payload.AsSpan(0, size));
+        return new PreparedInput(image, bytes, payload, size);
+    }
+
+    /// <summary>One input ready to append; owns its pooled buffers.</summary>
+    private readonly record struct PreparedInput(SanitizedImage Image, RentedBytes Input, byte[] Payload, int PayloadLength) : IDisposable
+    {
+        public void Dispose()
+        {
+            Input.Dispose();
+            if (Payload.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(Payload);
+            }
+        }
+    }
+
+    private static ShardCheckpoint? TryReuse(string shardPath, string checkpointPath, string digest)
+    {
+        if (!File.Exists(checkpointPath) || !File.Exists(shardPath))
+        {
+            return null;
+        }
+
+        ShardCheckpoint? checkpoint;
+        try
+        {
+            checkpoint = JsonSerializer.Deserialize(File.ReadAllText(checkpointPath), JobJsonContext.Default.ShardCheckpoint);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        bool intact = checkpoint is not null && checkpoint.PlanDigest == digest
+            && new FileInfo(shardPath).Length == checkpoint.Shard.Bytes
+            && File.Exists(ShardNaming.IndexPathFor(shardPath)) && File.Exists(ShardNaming.DaliIndexPathFor(shardPath));
+        return intact ? checkpoint : null;
+    }
+
+    /// <summary>A digest of everything that determines a shard's bytes: a checkpoint with another digest is stale.</summary>
+    private string PlanDigest(string name, int shard, int shardCount, InputSet inputs, InputItem[] items)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"v{RecordFormat.Version}|{name}|{shard}/{shardCount}|{Options.Seed}|{Options.Sanitize}\n");
+        foreach (ClassInfo c in inputs.Classes)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{c.Index}|{c.Synset}|{c.Name}\n");
+        }
+
+        foreach (InputItem item in items)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{item.RelativePath}|{item.Label}|{item.Size}\n");
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    /// <summary>Deletes temporary files and our shards of another shard count for this name: what is left after a
+    /// run is exactly this run's output. Also the manifest, until this run writes it again.</summary>
+    private void RemoveStaleFiles(string name, int shardCount)
+    {
+        var keep = new HashSet<string>(StringComparer.Ordinal);
+        for (int s = 0; s < shardCount; s++)
+        {
+            string shard = ShardNaming.ShardFileName(name, s, shardCount);
+            keep.Add(shard);
+            keep.Add(Path.GetFileName(ShardNaming.IndexPathFor(shard)));
+            keep.Add(Path.GetFileName(ShardNaming.DaliIndexPathFor(shard)));
+        }
+
+        foreach (string file in Directory.EnumerateFiles(Options.Output))
+        {
+            string fileName = Path.GetFileName(file);
+            if (ShardNaming.IsOwnShardOf(fileName, name) && !keep.Contains(fileName))
+            {
+                File.Delete(file);
+            }
+        }
+
+        File.Delete(Path.Combine(Options.Output, ShardNaming.ManifestFileName));
+    }
+
+    private static string DefaultName(string input)
+    {
+        string folder = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(input)));
+        string name = new([.. folder.Where(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-')]);
+        return name.Length > 0 ? name : "data";
+    }
+}

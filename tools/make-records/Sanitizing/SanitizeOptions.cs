@@ -1,0 +1,11 @@
+namespace Loader.Tools.MakeRecords.Sanitizing;
+
+/// <summary>How inputs are checked and, when needed, re-encoded.</summary>
+/// <param name="MaxPixels">Skip images whose header claims more pixels (PIL's decompression-bomb limit by default).</param>
+/// <param name="MaxSide">Downscale so the longer side is at most this (re-encodes); null keeps the size.</param>
+/// <param name="Quality">JPEG quality of re-encoded images.</param>
+internal sealed record SanitizeOptions(long MaxPixels = SanitizeOptions.DefaultMaxPixels, int? MaxSide = null, int Quality = 95)
+{
+    /// <summary>PIL's Image.MAX_IMAGE_PIXELS * 2, the size at which it refuses to decode: 178,956,970 pixels.</summary>
+    public const long DefaultMaxPixels = 178_956_970;
+}

@@ -1,0 +1,16 @@
+namespace Loader.Tools.MakeRecords.Sanitizing;
+
+/// <summary>What happened to one input: written as it was, re-encoded (and why), or skipped (and why).</summary>
+internal enum SanitizeStatus
+{
+    Written,
+    Reencoded,
+    Skipped,
+}
+
+/// <summary>The result of sanitizing one input. <see cref="Jpeg"/> is empty when skipped.</summary>
+internal sealed record SanitizedImage(SanitizeStatus Status, string? Reason, ReadOnlyMemory<byte> Jpeg, int Width, int Height,
+                                      int Channels)
+{
+    public static SanitizedImage Skip(string reason) => new(SanitizeStatus.Skipped, reason, ReadOnlyMemory<byte>.Empty, 0, 0, 0);
+}
