@@ -61,6 +61,17 @@ public sealed class CpuSampleDecoder : IDisposable
             throw new ArgumentException($"The destination holds {destination.Length} bytes; one sample needs {spec.BytesPerSample}.", nameof(destination));
         }
 
+        var stride = DecodeRegion(jpeg, plan, spec);
+        Resample(spec, plan.Flip, stride, destination);
+    }
+
+    /// <summary>
+    /// The first half of <see cref="Process"/>: plans the resampling, then decodes exactly the rows and columns its
+    /// filters read into the region buffer. Returns the region's row stride in bytes. (Internal for the benchmark,
+    /// which times decoding alone.)
+    /// </summary>
+    internal int DecodeRegion(ReadOnlySpan<byte> jpeg, in SamplePlan plan, OutputSpec spec)
+    {
         var info = ReadHeader(jpeg);
         var geometry = ResampleGeometry.Create(plan, info.Width, info.Height);
         geometry.Prepare(_horizontal, _vertical, spec.Width, spec.Height);
@@ -74,7 +85,7 @@ public sealed class CpuSampleDecoder : IDisposable
 
         var stride = regionWidth * 3;
         DecodeRegion(jpeg, geometry.ScaleNumerator, regionX, regionY, regionWidth, regionHeight, stride, geometry);
-        Resample(spec, plan.Flip, stride, destination);
+        return stride;
     }
 
     public void Dispose() => _decompressor.Dispose();

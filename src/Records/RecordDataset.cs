@@ -298,7 +298,7 @@ public sealed class RecordDataset : IDisposable
             string indexPath = Path.Combine(directory, shard.Index);
             ShardIndex index = File.Exists(indexPath)
                 ? ShardIndex.Read(indexPath)
-                : ToZeroBased(ShardScanner.Scan(path, options.VerifyCrc).Index, labelBase: 1);
+                : ToZeroBased(ShardScanner.Scan(path, options.VerifyCrc).Index, manifest.LabelBase);
             if (index.Count != shard.Records || index.ShardBytes != size)
             {
                 throw new RecordCorruptException(path, -1,
@@ -315,6 +315,19 @@ public sealed class RecordDataset : IDisposable
 
     private static RecordDataset OpenPlainShards(string directory, RecordReadOptions options)
     {
+        PlainShards plain = IndexPlainShards(directory, options.VerifyCrc, trustOwnIndexes: true);
+        return new RecordDataset(directory, null, plain.Classes, plain.Paths, plain.Indexes, options.VerifyCrc);
+    }
+
+    /// <summary>A folder of TFRecord files indexed: paths (sorted by name), 0-based indexes, classes, label base.</summary>
+    internal sealed record PlainShards(string[] Paths, ShardIndex[] Indexes, ClassInfo[] Classes, int LabelBase);
+
+    /// <summary>
+    /// Indexes every TFRecord file of a folder. Our own index beside a shard is used when
+    /// <paramref name="trustOwnIndexes"/> and it matches the file's size; other shards are read front to back.
+    /// </summary>
+    internal static PlainShards IndexPlainShards(string directory, bool verifyCrc, bool trustOwnIndexes)
+    {
         string[] paths = [.. System.IO.Directory.EnumerateFiles(directory).Where(ShardNaming.LooksLikeShard).Order(StringComparer.Ordinal)];
         if (paths.Length == 0)
         {
@@ -322,19 +335,19 @@ public sealed class RecordDataset : IDisposable
                 $"{directory}: no {ShardNaming.ManifestFileName} and no TFRecord files (*.tfrecord, *.tfrecords, NAME-00000-of-00001)");
         }
 
-        // Our own index beside a shard is trusted when it matches the file's size; other shards are scanned.
         var indexes = new ShardIndex?[paths.Length];
         var scans = new ScannedShard?[paths.Length];
         for (int s = 0; s < paths.Length; s++)
         {
             string indexPath = ShardNaming.IndexPathFor(paths[s]);
-            if (File.Exists(indexPath) && ShardIndex.Read(indexPath) is { } own && own.ShardBytes == new FileInfo(paths[s]).Length)
+            if (trustOwnIndexes && File.Exists(indexPath) && ShardIndex.Read(indexPath) is { } own
+                && own.ShardBytes == new FileInfo(paths[s]).Length)
             {
                 indexes[s] = own;
             }
             else
             {
-                scans[s] = ShardScanner.Scan(paths[s], options.VerifyCrc);
+                scans[s] = ShardScanner.Scan(paths[s], verifyCrc);
             }
         }
 
@@ -365,7 +378,7 @@ public sealed class RecordDataset : IDisposable
                 : new ClassInfo(c, id, id);
         }
 
-        return new RecordDataset(directory, null, classes, paths, all, options.VerifyCrc);
+        return new PlainShards(paths, all, classes, labelBase);
     }
 
     /// <summary>Stored labels to 0-based; records without a label get -1.</summary>

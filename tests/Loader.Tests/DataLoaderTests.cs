@@ -164,7 +164,8 @@ public class DataLoaderTests
             }
         }
 
-        Assert.Equal(10, loader.Metrics.SkippedSamples); // 5 per epoch
+        // 5 per epoch, plus any replacement candidate that happened to be bad as well.
+        Assert.InRange(loader.Metrics.SkippedSamples, 10, 20);
         Assert.Equal(5, loader.Metrics.BadRecords);
         Assert.Equal(5, log.Count);
         Assert.All(log, line => Assert.Contains("memory record", line));

@@ -1,2 +1,82 @@
-Console.Error.WriteLine("not implemented yet: see the README");
-return 2;
+using System.CommandLine;
+using System.Text.Json;
+
+namespace Loader.Tools.Bench;
+
+/// <summary>loader-bench: <c>run</c> (time the loader), <c>compare</c> (against torchvision), <c>preview</c>.</summary>
+internal static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("Benchmarks the .NET data loader over a record directory")
+        {
+            RunCommand(),
+            CompareCommand.Create(),
+            PreviewCommandLine(),
+        };
+        return root.Parse(args).Invoke();
+    }
+
+    private static Command RunCommand()
+    {
+        var data = new Option<string>("--data") { Description = "Record directory (make-records output)", Required = true };
+        var backend = new Option<string>("--backend") { Description = "cpu or gpu", DefaultValueFactory = _ => "cpu" };
+        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 256 };
+        var threads = new Option<int>("--threads") { Description = "Decode threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var epochs = new Option<int>("--epochs") { Description = "Timed epochs (after one warm-up epoch)", DefaultValueFactory = _ => 2 };
+        var warmup = new Option<int>("--warmup-epochs") { Description = "Untimed epochs first", DefaultValueFactory = _ => 1 };
+        var eval = new Option<bool>("--eval") { Description = "Evaluation pipeline (resize 256, center crop 224)" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (field images_per_sec)" };
+        var command = new Command("run", "Time whole epochs of the loader") { data, backend, batch, threads, epochs, warmup, eval, json };
+        command.SetAction(parse =>
+        {
+            string backendName = parse.GetValue(backend)!;
+            if (backendName == "gpu")
+            {
+                Console.Error.WriteLine("loader-bench: the GPU backend (nvJPEG + CUDA augmentation) is not part of this build yet; use --backend cpu.");
+                return 2;
+            }
+
+            if (backendName != "cpu")
+            {
+                Console.Error.WriteLine($"loader-bench: unknown backend '{backendName}' (cpu or gpu)");
+                return 2;
+            }
+
+            string dir = parse.GetValue(data)!;
+            if (!Directory.Exists(dir))
+            {
+                Console.Error.WriteLine($"loader-bench: record directory not found: {dir}");
+                return 2;
+            }
+
+            var settings = new BenchSettings(dir, parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(epochs),
+                                             parse.GetValue(eval), parse.GetValue(warmup));
+            BenchResult result = BenchRunner.Run(settings);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(result));
+            }
+            else
+            {
+                Report.Print(result);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command PreviewCommandLine()
+    {
+        var data = new Option<string>("--data") { Description = "Record directory, or a folder of JPEGs", Required = true };
+        var count = new Option<int>("--count") { Description = "Samples to write", DefaultValueFactory = _ => 16 };
+        var output = new Option<string>("--out") { Description = "Output folder (PNG + JSON per sample)", Required = true };
+        var seed = new Option<ulong>("--seed") { Description = "Loader seed", DefaultValueFactory = _ => 0UL };
+        var eval = new Option<bool>("--eval") { Description = "Evaluation transform instead of training" };
+        var command = new Command("preview", "Write the first samples of epoch 0 as the model sees them") { data, count, output, seed, eval };
+        command.SetAction(parse => PreviewCommand.Run(parse.GetValue(data)!, parse.GetValue(count), parse.GetValue(output)!,
+                                                      parse.GetValue(seed), parse.GetValue(eval)));
+        return command;
+    }
+}

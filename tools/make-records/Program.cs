@@ -3,7 +3,7 @@ using Loader.Tools.MakeRecords.Commands;
 
 namespace Loader.Tools.MakeRecords;
 
-/// <summary>make-records: folder / file list / TFRecord -> sharded records; <c>verify</c>, <c>inspect</c>, <c>demo</c>.</summary>
+/// <summary>make-records: folder / file list / TFRecord -> sharded records; <c>verify</c>, <c>inspect</c>, <c>index</c>, <c>demo</c>.</summary>
 internal static class Program
 {
     public static int Main(string[] args)
@@ -11,6 +11,7 @@ internal static class Program
         RootCommand root = MakeCommand.Create();
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(IndexCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         return root.Parse(args).Invoke();
     }

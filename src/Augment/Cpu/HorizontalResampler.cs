@@ -67,8 +67,8 @@ internal static class HorizontalResampler
         var first = axis.First;
         var weights = axis.Weights;
 
-        // Every pixel runs all tapStride taps (the unused ones weigh 0), so the loop count never changes and the
-        // branch predictor never misses; the source row must then reach tapStride pixels past the last first index.
+        // The slack check is kept at a whole tapStride past the last first index, so a pixel may run extra
+        // zero-weight taps if a future kernel chooses to.
         var lastFirst = 0;
         for (var x = 0; x < width; x++)
         {
@@ -84,6 +84,7 @@ internal static class HorizontalResampler
         ref var dst = ref MemoryMarshal.GetReference(destination);
         ref var w0 = ref MemoryMarshal.GetReference(weights);
         ref var f0 = ref MemoryMarshal.GetReference(first);
+        ref var c0 = ref MemoryMarshal.GetReference(axis.Count);
 
         // Each pixel is stored as four floats (R, G, B and a lane the next pixel overwrites), so pixels are written in
         // increasing memory order: left to right, or right to left in the source when flipping.
@@ -93,31 +94,53 @@ internal static class HorizontalResampler
         {
             ref var w = ref Unsafe.Add(ref w0, x * tapStride);
             ref var p = ref Unsafe.Add(ref src, Unsafe.Add(ref f0, x) * 3);
-            Vector128<float> acc;
-            if (Fma.IsSupported && tapStride == 5)
-            {
-                acc = Vector128.Create(w) * Vector128.LoadUnsafe(ref p);
-                acc = Fma.MultiplyAdd(Vector128.Create(Unsafe.Add(ref w, 1)), Vector128.LoadUnsafe(ref p, 3), acc);
-                acc = Fma.MultiplyAdd(Vector128.Create(Unsafe.Add(ref w, 2)), Vector128.LoadUnsafe(ref p, 6), acc);
-                acc = Fma.MultiplyAdd(Vector128.Create(Unsafe.Add(ref w, 3)), Vector128.LoadUnsafe(ref p, 9), acc);
-                acc = Fma.MultiplyAdd(Vector128.Create(Unsafe.Add(ref w, 4)), Vector128.LoadUnsafe(ref p, 12), acc);
-            }
-            else if (Fma.IsSupported && tapStride == 3)
-            {
-                acc = Vector128.Create(w) * Vector128.LoadUnsafe(ref p);
-                acc = Fma.MultiplyAdd(Vector128.Create(Unsafe.Add(ref w, 1)), Vector128.LoadUnsafe(ref p, 3), acc);
-                acc = Fma.MultiplyAdd(Vector128.Create(Unsafe.Add(ref w, 2)), Vector128.LoadUnsafe(ref p, 6), acc);
-            }
-            else
-            {
-                acc = Vector128<float>.Zero;
-                for (var t = 0; t < tapStride; t++)
-                {
-                    acc += Vector128.Create(Unsafe.Add(ref w, t)) * Vector128.LoadUnsafe(ref p, (nuint)(t * 3));
-                }
-            }
-
+            var acc = Fma.IsSupported
+                ? SumTapsFma(ref w, ref p, Unsafe.Add(ref c0, x))
+                : SumTaps(ref w, ref p, Unsafe.Add(ref c0, x));
             ((acc * scale) + bias).StoreUnsafe(ref dst, (nuint)(i * 3));
         }
+    }
+
+    /// <summary>
+    /// The taps of one pixel, unrolled for the common counts (downscales up to 2x need at most 5), so the per-pixel
+    /// loop has no inner loop; counts follow a short repeating pattern along a row, which branch predictors learn.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> SumTapsFma(ref float w, ref float p, int count)
+    {
+        var acc = Vector128.Create(w) * Vector128.LoadUnsafe(ref p);
+        switch (count)
+        {
+            case 1:
+                return acc;
+            case 2:
+                return Fma.MultiplyAdd(Vector128.Create(Unsafe.Add(ref w, 1)), Vector128.LoadUnsafe(ref p, 3), acc);
+            case 3:
+                acc = Fma.MultiplyAdd(Vector128.Create(Unsafe.Add(ref w, 1)), Vector128.LoadUnsafe(ref p, 3), acc);
+                return Fma.MultiplyAdd(Vector128.Create(Unsafe.Add(ref w, 2)), Vector128.LoadUnsafe(ref p, 6), acc);
+            case 4:
+                acc = Fma.MultiplyAdd(Vector128.Create(Unsafe.Add(ref w, 1)), Vector128.LoadUnsafe(ref p, 3), acc);
+                acc = Fma.MultiplyAdd(Vector128.Create(Unsafe.Add(ref w, 2)), Vector128.LoadUnsafe(ref p, 6), acc);
+                return Fma.MultiplyAdd(Vector128.Create(Unsafe.Add(ref w, 3)), Vector128.LoadUnsafe(ref p, 9), acc);
+            default:
+                for (var t = 1; t < count; t++)
+                {
+                    acc = Fma.MultiplyAdd(Vector128.Create(Unsafe.Add(ref w, t)), Vector128.LoadUnsafe(ref p, (nuint)(t * 3)), acc);
+                }
+
+                return acc;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> SumTaps(ref float w, ref float p, int count)
+    {
+        var acc = Vector128<float>.Zero;
+        for (var t = 0; t < count; t++)
+        {
+            acc += Vector128.Create(Unsafe.Add(ref w, t)) * Vector128.LoadUnsafe(ref p, (nuint)(t * 3));
+        }
+
+        return acc;
     }
 }

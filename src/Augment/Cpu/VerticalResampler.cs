@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -8,7 +6,8 @@ namespace Loader.Augment.Cpu;
 /// <summary>
 /// The vertical pass: one output row is a weighted sum of a few decoded RGB rows, widened from bytes to floats. Runs
 /// first (unlike PIL, which goes horizontal first) because a row sum is a straight vector loop; the two orders agree
-/// to float rounding.
+/// to float rounding. x64 with AVX2 and FMA takes the vector path; anything else the scalar loop (a portable 256-bit
+/// path would run nowhere: Vector256 is accelerated only where AVX2 is).
 /// </summary>
 internal static class VerticalResampler
 {
@@ -22,10 +21,6 @@ internal static class VerticalResampler
         if (Avx2.IsSupported && Fma.IsSupported && length >= 16)
         {
             done = RunAvx2(source, stride, first, weights, destination);
-        }
-        else if (Vector256.IsHardwareAccelerated && length >= 16)
-        {
-            done = RunVector256(source, stride, first, weights, destination);
         }
 
         RunScalar(source, stride, first, weights, destination, done, length);
@@ -81,46 +76,5 @@ internal static class VerticalResampler
         }
 
         return blocks;
-    }
-
-    /// <summary>Portable 256-bit path. Sixteen bytes at a time; returns how many elements it did (a multiple of 16).</summary>
-    private static int RunVector256(ReadOnlySpan<byte> source, int stride, int first, ReadOnlySpan<float> weights, Span<float> destination)
-    {
-        ref var src = ref MemoryMarshal.GetReference(source);
-        ref var dst = ref MemoryMarshal.GetReference(destination);
-        var blocks = destination.Length & ~15;
-        var rowLimit = (first + weights.Length - 1) * stride;
-        if (rowLimit + blocks > source.Length)
-        {
-            return 0; // never for a well-formed call; let the bounds-checked scalar loop report it
-        }
-
-        for (var k = 0; k < blocks; k += 16)
-        {
-            var acc0 = Vector256<float>.Zero;
-            var acc1 = Vector256<float>.Zero;
-            for (var t = 0; t < weights.Length; t++)
-            {
-                var w = Vector256.Create(weights[t]);
-                var bytes = Vector128.LoadUnsafe(ref src, (nuint)(((first + t) * stride) + k));
-                var (lo, hi) = Widen(bytes);
-                acc0 += w * lo;
-                acc1 += w * hi;
-            }
-
-            acc0.StoreUnsafe(ref dst, (nuint)k);
-            acc1.StoreUnsafe(ref dst, (nuint)(k + 8));
-        }
-
-        return blocks;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<float> Lo, Vector256<float> Hi) Widen(Vector128<byte> bytes)
-    {
-        var (lo16, hi16) = Vector128.Widen(bytes);
-        var lo = Vector256.Create(Vector128.WidenLower(lo16), Vector128.WidenUpper(lo16)).AsInt32();
-        var hi = Vector256.Create(Vector128.WidenLower(hi16), Vector128.WidenUpper(hi16)).AsInt32();
-        return (Vector256.ConvertToSingle(lo), Vector256.ConvertToSingle(hi));
     }
 }

@@ -65,33 +65,37 @@ internal sealed class HybridDecodeWorker : IDisposable
         var k = _next;
         _next ^= 1;
         var jpegStream = _jpegStreams[k].Pointer;
+
+        // The parsed stream points into the caller's bytes (save_stream = 0) until the Huffman stage has read them:
+        // keep them pinned until nvjpegDecodeJpegHost returns.
         fixed (byte* data = jpeg)
         {
             if (NvJpeg.nvjpegJpegStreamParse(_library.Pointer, data, (nuint)jpeg.Length, 0, 0, jpegStream) != 0)
             {
                 return false;
             }
+
+            NvJpeg.Check(wholeImage
+                ? NvJpeg.nvjpegDecodeParamsSetROI(_params.Pointer, 0, 0, -1, -1)
+                : NvJpeg.nvjpegDecodeParamsSetROI(_params.Pointer, region.X, region.Y, region.Width, region.Height));
+            NvJpeg.Check(NvJpeg.nvjpegDecoderJpegSupported(_decoder.Pointer, jpegStream, _params.Pointer, out var unsupported));
+            if (unsupported != 0)
+            {
+                return false;
+            }
+
+            // The transfer that last read pinned buffer k must be done before the Huffman stage refills it.
+            _pinnedFree[k].Synchronize();
+            NvJpeg.Check(NvJpeg.nvjpegStateAttachPinnedBuffer(_state.Pointer, _pinned[k].Pointer));
+            var host = NvJpeg.nvjpegDecodeJpegHost(_library.Pointer, _decoder.Pointer, _state.Pointer, _params.Pointer, jpegStream);
+            if (host is 3 or 4 or 10)
+            {
+                return false;  // bad, unsupported or truncated stream: the CPU decoder reports it properly
+            }
+
+            NvJpeg.Check(host, "nvjpegDecodeJpegHost");
         }
 
-        NvJpeg.Check(wholeImage
-            ? NvJpeg.nvjpegDecodeParamsSetROI(_params.Pointer, 0, 0, -1, -1)
-            : NvJpeg.nvjpegDecodeParamsSetROI(_params.Pointer, region.X, region.Y, region.Width, region.Height));
-        NvJpeg.Check(NvJpeg.nvjpegDecoderJpegSupported(_decoder.Pointer, jpegStream, _params.Pointer, out var unsupported));
-        if (unsupported != 0)
-        {
-            return false;
-        }
-
-        // The transfer that last read pinned buffer k must be done before the Huffman stage refills it.
-        _pinnedFree[k].Synchronize();
-        NvJpeg.Check(NvJpeg.nvjpegStateAttachPinnedBuffer(_state.Pointer, _pinned[k].Pointer));
-        var host = NvJpeg.nvjpegDecodeJpegHost(_library.Pointer, _decoder.Pointer, _state.Pointer, _params.Pointer, jpegStream);
-        if (host is 3 or 4 or 10)
-        {
-            return false;  // bad, unsupported or truncated stream: the CPU decoder reports it properly
-        }
-
-        NvJpeg.Check(host, "nvjpegDecodeJpegHost");
         NvJpeg.Check(NvJpeg.nvjpegDecodeJpegTransferToDevice(_library.Pointer, _decoder.Pointer, _state.Pointer, jpegStream, Stream.Pointer));
         _pinnedFree[k].Record(Stream);
         var image = NvJpegImage.Interleaved(destination, pitch);

@@ -22,6 +22,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
     private readonly List<NvJpegDecodeParamsHandle> _hardwareParams = [];
     private readonly List<int>[] _workerShares;
     private readonly List<int> _hardwareSamples = [];
+    private DecodedRegion[] _shared = [];
 
     public unsafe NvJpegBatchDecoder(CudaDevice device, GpuDecodeOptions options)
     {
@@ -137,7 +138,14 @@ internal sealed class NvJpegBatchDecoder : IDisposable
                 }
             }
 
-            var shared = results.ToArray();  // the lambda below cannot capture a span
+            // The lambda below cannot capture a span: the workers write into a reused array instead.
+            if (_shared.Length < count)
+            {
+                _shared = new DecodedRegion[count];
+            }
+
+            var shared = _shared;
+            results.CopyTo(shared);
             Parallel.For(0, _workers.Length, w =>
             {
                 _device.MakeCurrent();  // a pool thread has no current context
@@ -151,7 +159,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
 
                 worker.Done.Record(worker.Stream);
             });
-            shared.CopyTo(results);
+            shared.AsSpan(0, count).CopyTo(results);
             foreach (var worker in _workers)
             {
                 stream.Wait(worker.Done);

@@ -14,8 +14,9 @@ namespace Loader.Pipeline.Execution;
 /// <remarks>
 /// Work is claimed one sample at a time from a single counter that walks batch 0's samples, then batch 1's, ...,
 /// so all workers help finish the oldest batch first and the next batch is started while the last samples of the
-/// previous one are still decoding. A batch is "opened" (given a free slot and its planned sample ids) by the
-/// first worker that needs it; when no slot is free that worker waits, which is the back-pressure. Each worker
+/// previous one are still decoding. A batch is "opened" (given a free slot and its planned sample ids), in order,
+/// by one opener thread; when no slot is free the opener waits and the workers soon run out of opened work: that
+/// is the back-pressure. Each worker
 /// decodes its sample straight into the slot. The worker that finishes a batch's last sample publishes it, and
 /// every following batch that is already complete, into a bounded channel, so batches leave in plan order even
 /// though they complete out of order. At most <c>slots</c> batches exist at once, so the ring of open batches
@@ -31,7 +32,9 @@ internal sealed class EpochRun : IDisposable
     private readonly Channel<Batch> _channel;
     private readonly CancellationTokenSource _cancellation = new();
     private readonly Thread[] _threads;
-    private readonly Lock _openLock = new();
+    private readonly object _openedSignal = new();
+    private readonly Thread _opener;
+    private readonly CancellationTokenRegistration _wakeOnCancel;
     private readonly Lock _publishLock = new();
     private readonly Lock _failureLock = new();
     private readonly long _startTicks;
@@ -72,6 +75,9 @@ internal sealed class EpochRun : IDisposable
             };
         }
 
+        _wakeOnCancel = _cancellation.Token.Register(WakeWaiters);
+        _opener = new Thread(OpenerMain) { IsBackground = true, Name = "loader batch opener" };
+        _opener.Start();
         for (int i = 0; i < _threads.Length; i++)
         {
             _threads[i].Start(i);
@@ -80,8 +86,8 @@ internal sealed class EpochRun : IDisposable
 
     public EpochPlan Plan => _plan;
 
-    /// <summary>The worker threads (tests check that they all stop).</summary>
-    internal IReadOnlyList<Thread> Threads => _threads;
+    /// <summary>The worker threads and the opener (tests check that they all stop).</summary>
+    internal IReadOnlyList<Thread> Threads => [.. _threads, _opener];
 
     /// <summary>True once every batch of the plan has been handed to the consumer.</summary>
     public bool IsFinished => _delivered == _plan.BatchCount;
@@ -161,10 +167,13 @@ internal sealed class EpochRun : IDisposable
 
         _disposed = true;
         _cancellation.Cancel();
+        _opener.Join();
         foreach (Thread thread in _threads)
         {
             thread.Join();
         }
+
+        _wakeOnCancel.Dispose();
 
         _channel.Writer.TryComplete();
         while (_channel.Reader.TryRead(out _))
@@ -278,22 +287,38 @@ internal sealed class EpochRun : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Batch Open(int batchIndex, CancellationToken cancellation)
     {
-        if (batchIndex < Volatile.Read(ref _opened))
+        if (batchIndex >= Volatile.Read(ref _opened))
         {
-            return _ring[batchIndex % _ring.Length]!;
+            WaitUntilOpened(batchIndex, cancellation);
         }
 
-        return OpenSlow(batchIndex, cancellation);
+        return _ring[batchIndex % _ring.Length]!;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private Batch OpenSlow(int batchIndex, CancellationToken cancellation)
+    private void WaitUntilOpened(int batchIndex, CancellationToken cancellation)
     {
-        lock (_openLock)
+        lock (_openedSignal)
         {
             while (_opened <= batchIndex)
             {
-                int next = _opened;
+                cancellation.ThrowIfCancellationRequested();
+                Monitor.Wait(_openedSignal);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The opener thread: gives each batch, in order, a free slot and its planned sample ids. It is the only thread
+    /// that waits for slots, so a worker waiting for a batch to open never holds anything another worker needs.
+    /// </summary>
+    private void OpenerMain()
+    {
+        CancellationToken cancellation = _cancellation.Token;
+        try
+        {
+            for (int next = 0; next < _plan.BatchCount; next++)
+            {
                 long waitStart = Stopwatch.GetTimestamp();
                 BatchSlot slot = _loader.Pool.Take(cancellation);
                 _loader.Metrics.AddSlotWait(Stopwatch.GetTimestamp() - waitStart);
@@ -306,10 +331,28 @@ internal sealed class EpochRun : IDisposable
 
                 _ring[next % _ring.Length] = new Batch(slot, _loader.ReleaseBatch, _loader.Output, next, count, _plan.Epoch,
                                                        _plan.BatchStartPosition(next), _plan.StateAfter(next, _loader.Seed));
-                Volatile.Write(ref _opened, next + 1);
+                lock (_openedSignal)
+                {
+                    Volatile.Write(ref _opened, next + 1);
+                    Monitor.PulseAll(_openedSignal);
+                }
             }
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // Disposed (or a worker failed): stop quietly.
+        }
+        catch (Exception e)
+        {
+            Fail(e);
+        }
+    }
 
-            return _ring[batchIndex % _ring.Length]!;
+    private void WakeWaiters()
+    {
+        lock (_openedSignal)
+        {
+            Monitor.PulseAll(_openedSignal);
         }
     }
 

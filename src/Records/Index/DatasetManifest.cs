@@ -20,6 +20,10 @@ public sealed record ManifestSource(string Input, string InputKind, ulong Seed, 
 public sealed record DatasetManifest(int FormatVersion, string Name, long RecordCount, IReadOnlyList<ManifestClass> Classes,
                                      IReadOnlyList<ManifestShard> Shards, ManifestSource? Source)
 {
+    /// <summary>The stored <c>image/class/label</c> of class 0: 1 for TensorFlow's ImageNet convention (what make-records
+    /// writes); 0 for TFRecords indexed in place whose writer stored 0-based labels.</summary>
+    public int LabelBase { get; init; } = 1;
+
     public string ToJson() => JsonSerializer.Serialize(this, ManifestJsonContext.Default.DatasetManifest) + "\n";
 
     public static DatasetManifest FromJson(string json, string path)

@@ -101,7 +101,7 @@ public static class DatasetVerifier
             }
 
             int count = index is not null
-                ? VerifyWithIndex(path, size, index, expected, problems, labelCounts)
+                ? VerifyWithIndex(path, size, index, expected, manifest?.LabelBase ?? 1, problems, labelCounts)
                 : VerifyByStreaming(path, problems);
             records += count;
             string daliPath = expected is not null ? Path.Combine(directory, expected.DaliIndex) : ShardNaming.DaliIndexPathFor(path);
@@ -136,7 +136,7 @@ public static class DatasetVerifier
         return new VerificationReport(shards.Count, records, bytes, problems);
     }
 
-    private static int VerifyWithIndex(string path, long size, ShardIndex index, ManifestShard? expected,
+    private static int VerifyWithIndex(string path, long size, ShardIndex index, ManifestShard? expected, int labelBase,
                                        List<VerificationProblem> problems, Dictionary<int, long> labelCounts)
     {
         if (index.ShardBytes != size)
@@ -177,9 +177,9 @@ public static class DatasetVerifier
             Span<byte> record = buffer.AsSpan(0, total);
             RandomAccess.Read(file.Handle, record, offset);
             string? problem = CheckRecord(record, index.Lengths[r], index.Crcs[r], out LocatedExample located);
-            if (problem is null && located.StoredLabel is { } stored && stored - 1 != index.Labels[r])
+            if (problem is null && located.StoredLabel is { } stored && stored - labelBase != index.Labels[r])
             {
-                problem = $"label {stored - 1} in the record, {index.Labels[r]} in the index";
+                problem = $"label {stored - labelBase} in the record, {index.Labels[r]} in the index";
             }
 
             if (problem is null && ((located.Width is { } w && w != index.Widths[r]) || (located.Height is { } h && h != index.Heights[r])))

@@ -4,14 +4,18 @@ namespace Loader.Augment.Tests.Cpu;
 
 /// <summary>
 /// Reruns the kernel tests (and the golden tests, which run every kernel end to end) in a child process with
-/// DOTNET_EnableHWIntrinsic=0, so the scalar fallbacks are checked too. The test assembly is an xunit v3 executable.
+/// hardware intrinsics switched off, so the fallbacks are checked too: DOTNET_EnableHWIntrinsic=0 takes every kernel
+/// down its scalar loop; DOTNET_EnableAVX2=0 (which in .NET 10 also switches off FMA) leaves SSE: the horizontal pass
+/// then takes its plain Vector128 path (the one ARM64 runs), the others their scalar loops. The test assembly is an xunit v3 executable.
 /// </summary>
 public sealed class HardwareIntrinsicsOffTests
 {
-    [Fact]
-    public async Task KernelAndGoldenTests_PassWithHardwareIntrinsicsOff()
+    [Theory]
+    [InlineData("DOTNET_EnableHWIntrinsic")]
+    [InlineData("DOTNET_EnableAVX2")]
+    public async Task KernelAndGoldenTests_PassWithIntrinsicsOff(string switchVariable)
     {
-        if (Environment.GetEnvironmentVariable("DOTNET_EnableHWIntrinsic") == "0")
+        if (Environment.GetEnvironmentVariable("LOADER_AUGMENT_TEST_CHILD") == "1")
         {
             return; // we are the child
         }
@@ -30,7 +34,8 @@ public sealed class HardwareIntrinsicsOffTests
             start.ArgumentList.Add(argument);
         }
 
-        start.Environment["DOTNET_EnableHWIntrinsic"] = "0";
+        start.Environment[switchVariable] = "0";
+        start.Environment["LOADER_AUGMENT_TEST_CHILD"] = "1";
         using var child = Process.Start(start)!;
         var stdout = child.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stderr = child.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
@@ -38,7 +43,7 @@ public sealed class HardwareIntrinsicsOffTests
         timeout.CancelAfter(TimeSpan.FromMinutes(2));
         await child.WaitForExitAsync(timeout.Token);
         var output = await stdout + await stderr;
-        Assert.True(child.ExitCode == 0, $"Child run with DOTNET_EnableHWIntrinsic=0 failed ({child.ExitCode}):\n{output}");
+        Assert.True(child.ExitCode == 0, $"Child run with {switchVariable}=0 failed ({child.ExitCode}):\n{output}");
         Assert.Contains("Failed: 0", output, StringComparison.Ordinal);
         Assert.DoesNotContain("Total: 0,", output, StringComparison.Ordinal);
     }

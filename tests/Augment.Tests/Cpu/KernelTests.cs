@@ -183,5 +183,11 @@ public sealed class KernelTests
             Assert.False(Vector128.IsHardwareAccelerated);
             Assert.False(Vector256.IsHardwareAccelerated);
         }
+
+        if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX2") == "0")
+        {
+            Assert.False(System.Runtime.Intrinsics.X86.Fma.IsSupported);
+            Assert.False(System.Runtime.Intrinsics.X86.Avx2.IsSupported);
+        }
     }
 }

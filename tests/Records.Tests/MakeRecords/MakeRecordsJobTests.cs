@@ -25,6 +25,7 @@ public class MakeRecordsJobTests
         files["n01/png_in_disguise.JPEG"] = TestImages.Png(21, 13, seed: 9);
         files["n02/empty.JPEG"] = [];
         files["n03/notes.txt"] = "hello"u8.ToArray();
+        files["README.txt"] = "a loose file beside the class folders"u8.ToArray();
         foreach ((string rel, byte[] bytes) in files)
         {
             File.WriteAllBytes(Path.Combine(root, rel), bytes);
@@ -43,11 +44,11 @@ public class MakeRecordsJobTests
         JobResult result = new MakeRecordsJob(new MakeRecordsOptions(input, dir.Combine("out")) { Shards = 3, Seed = 5, Threads = 2, ReportPath = report }).Run(TestContext.Current.CancellationToken);
 
         Assert.Equal(files.Count, result.Report.InputFiles);
-        Assert.Equal(2, result.Report.Skipped);
+        Assert.Equal(3, result.Report.Skipped);
         Assert.Equal(1, result.Report.Reencoded);
         using var dataset = RecordDataset.Open(dir.Combine("out"));
         Assert.Equal(["n01", "n02", "n03"], dataset.Classes.Select(c => c.Synset));
-        Assert.Equal(files.Count - 2, dataset.Count);
+        Assert.Equal(files.Count - 3, dataset.Count);
         Assert.True(DatasetVerifier.Verify(dir.Combine("out")).Ok);
 
         // The report is the file's JSON, one entry per input, and every written entry points at its bytes.
@@ -67,7 +68,7 @@ public class MakeRecordsJobTests
             string status = entry.GetProperty("status").GetString()!;
             if (status == "skipped")
             {
-                Assert.Contains(path, new[] { "n02/empty.JPEG", "n03/notes.txt" });
+                Assert.Contains(path, new[] { "n02/empty.JPEG", "n03/notes.txt", "README.txt" });
                 Assert.False(string.IsNullOrEmpty(entry.GetProperty("reason").GetString()));
                 continue;
             }

@@ -50,6 +50,46 @@ public class ForeignTfRecordTests
         Assert.True(Loader.Records.Reading.DatasetVerifier.Verify(dir.Path).Ok);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(0)]
+    public void IndexInPlace_ForeignFiles_GetIndexDaliIndexAndManifest_AndVerify(int labelBase)
+    {
+        using var dir = new TempDirectory();
+        var expected = new List<(byte[] Image, int Label)>();
+        var random = new Random(5 + labelBase);
+        using (var stream = File.Create(Path.Combine(dir.Path, "val.tfrecords")))
+        {
+            for (int r = 0; r < 6; r++)
+            {
+                byte[] image = new byte[random.Next(10, 2000)];
+                random.NextBytes(image);
+                int label = r % 3;
+                WriteRecord(stream, EncodeExample(image, label + labelBase, $"s{label}"));
+                expected.Add((image, label));
+            }
+        }
+
+        string shard = Path.Combine(dir.Path, "val.tfrecords");
+        byte[] before = File.ReadAllBytes(shard);
+        var manifest = Loader.Records.Writing.RecordIndexer.IndexInPlace(dir.Path);
+        Assert.Equal(before, File.ReadAllBytes(shard)); // not rewritten
+        Assert.Equal(labelBase, manifest.LabelBase);
+        Assert.Equal([2L, 2L, 2L], manifest.Classes.Select(c => c.Count));
+        Assert.True(File.Exists(Path.Combine(dir.Path, "val.tfrecords.idx")));
+        Assert.True(Loader.Records.Reading.DatasetVerifier.Verify(dir.Path).Ok);
+
+        using var dataset = RecordDataset.Open(dir.Path);
+        Assert.NotNull(dataset.Manifest);
+        byte[] buffer = [];
+        for (int id = 0; id < expected.Count; id++)
+        {
+            EncodedImage image = dataset.ReadImage(id, ref buffer);
+            Assert.Equal(expected[id].Image, buffer.AsSpan(image.Offset, image.Length).ToArray());
+            Assert.Equal(expected[id].Label, image.Label);
+        }
+    }
+
     private static void WriteRecord(Stream stream, byte[] payload)
     {
         byte[] length = BitConverter.GetBytes((ulong)payload.Length);

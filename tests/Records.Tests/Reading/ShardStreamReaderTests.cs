@@ -30,6 +30,17 @@ public class ShardStreamReaderTests
     }
 
     [Fact]
+    public void Read_EmptyFile_HasNoRecords()
+    {
+        using var dir = new TempDirectory();
+        string shard = dir.Combine("empty.tfrecord");
+        File.WriteAllBytes(shard, []);
+        using var reader = new ShardStreamReader(shard);
+        Assert.Null(reader.Read());
+        Assert.Null(reader.Read());
+    }
+
+    [Fact]
     public void Read_TruncatedShard_ThrowsClearError()
     {
         using var dir = new TempDirectory();

@@ -66,6 +66,13 @@ public class KernelBenchmarks
     }
 
     [Benchmark]
+    public void CoefficientsBothAxes()
+    {
+        _horizontal.Compute(0, RegionWidth, Output, 0, RegionWidth);
+        _vertical.Compute(0, RegionHeight, Output, 0, RegionHeight);
+    }
+
+    [Benchmark]
     public void StoreFloat32Chw()
     {
         for (var y = 0; y < Output; y++)

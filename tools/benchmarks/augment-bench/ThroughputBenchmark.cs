@@ -9,7 +9,8 @@ namespace Loader.Tools.AugmentBench;
 /// <list type="bullet">
 /// <item>turbojpeg_full_decode: TurboJPEG full-image decode to RGB (the baseline);</item>
 /// <item>train_transform: header + plan + ROI/DCT-scaled decode + resize + flip + normalize into a float32 CHW slot;</item>
-/// <item>eval_transform: the same for Resize(256) + CenterCrop(224).</item>
+/// <item>eval_transform: the same for Resize(256) + CenterCrop(224);</item>
+/// <item>train_roi_decode_only: train_transform without the resize/flip/normalize (to see what those cost).</item>
 /// </list>
 /// The passes alternate (baseline, train, eval, baseline, ...) so drift in machine load hits all of them alike. Each
 /// pass reports wall-clock images/s and images per CPU-second of this process (steadier on a shared machine); the
@@ -43,6 +44,14 @@ internal static class ThroughputBenchmark
             decoder.Process(files[i], plan, spec, slot);
         }
 
+        // The decode half of Train alone: what the resize, flip and normalize add is the difference.
+        void TrainDecodeOnly(int i)
+        {
+            var info = decoder.ReadHeader(files[i]);
+            var plan = planner.PlanTrain(7, epoch, i, info.Width, info.Height);
+            decoder.DecodeRegion(files[i], plan, spec);
+        }
+
         void Eval(int i)
         {
             var info = decoder.ReadHeader(files[i]);
@@ -57,8 +66,8 @@ internal static class ThroughputBenchmark
             Eval(i);
         }
 
-        string[] names = ["turbojpeg_full_decode", "train_transform", "eval_transform"];
-        Action<int>[] work = [Baseline, Train, Eval];
+        string[] names = ["turbojpeg_full_decode", "train_transform", "eval_transform", "train_roi_decode_only"];
+        Action<int>[] work = [Baseline, Train, Eval, TrainDecodeOnly];
         var results = names.ToDictionary(n => n, _ => new List<double>());
         var cpuResults = names.ToDictionary(n => n, _ => new List<double>());
         for (var round = 0; round < rounds; round++)

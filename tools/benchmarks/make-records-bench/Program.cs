@@ -47,9 +47,9 @@ internal static class Program
                 input, files.Length, bytes, rounds, Environment.ProcessorCount,
                 last!.Report.Written, last.Report.Reencoded, last.Report.Skipped,
                 new Measurement("copy (File.Copy: copy_file_range, in the kernel, 1 thread)", copyS, files.Length / copyS, bytes / 1e6 / copyS, 1.0),
-                new Measurement("copy through user space (read file, write file, 1 thread)", streamS, files.Length / streamS, bytes / 1e6 / streamS, copyS / streamS),
-                new Measurement("make-records --threads 1", make1S, files.Length / make1S, bytes / 1e6 / make1S, copyS / make1S),
-                new Measurement("make-records --threads 2", make2S, files.Length / make2S, bytes / 1e6 / make2S, copyS / make2S));
+                new Measurement("copy through user space (read file, write file, 1 thread)", streamS, files.Length / streamS, bytes / 1e6 / streamS, RatioMedian(copy, streamCopy)),
+                new Measurement("make-records --threads 1", make1S, files.Length / make1S, bytes / 1e6 / make1S, RatioMedian(copy, make1)),
+                new Measurement("make-records --threads 2", make2S, files.Length / make2S, bytes / 1e6 / make2S, RatioMedian(copy, make2)));
             string json = JsonSerializer.Serialize(result, BenchJsonContext.Default.BenchResult);
             Console.WriteLine(json);
             if (jsonPath is not null)
@@ -110,6 +110,10 @@ internal static class Program
         return sorted[sorted.Length / 2];
     }
 
+    /// <summary>Paired per round, so load that drifts during the run hits both sides of each ratio alike.</summary>
+    private static double RatioMedian(List<double> baseline, List<double> measured) =>
+        Median([.. baseline.Zip(measured, (b, m) => b / m)]);
+
     private static string? ArgValue(string[] args, string name)
     {
         int i = Array.IndexOf(args, name);
@@ -117,6 +121,7 @@ internal static class Program
     }
 }
 
+/// <summary>Median seconds; SpeedVsCopy = median over rounds of (copy seconds / this seconds) in the same round.</summary>
 internal sealed record Measurement(string Name, double Seconds, double FilesPerSecond, double MegabytesPerSecond, double SpeedVsCopy);
 
 internal sealed record BenchResult(string Input, int Files, long Bytes, int Rounds, int ProcessorCount, long Written, long Reencoded,

@@ -5,11 +5,13 @@ using Loader.Augment.Cuda;
 
 // device-check: the device checks of issue 6, printed as one JSON document.
 //   device-check probe                                   what the GPU path finds here (exit 3 when unavailable)
-//   device-check all --images DIR [--seconds S] [--batch N] [--out FILE]
+//   device-check all --images DIR [--fixtures DIR] [--seconds S] [--batch N] [--out FILE]
+// --images: the timed set (ImageNet JPEGs); --fixtures: special cases added to the correctness checks only.
 // Each check records its own error instead of stopping the others: one device call must bring back everything.
 
 var command = args.Length > 0 ? args[0] : "probe";
 var images = Option("--images", "");
+var fixtures = Option("--fixtures", "");
 var seconds = double.Parse(Option("--seconds", "5"), System.Globalization.CultureInfo.InvariantCulture);
 var batchSize = int.Parse(Option("--batch", "256"), System.Globalization.CultureInfo.InvariantCulture);
 var outPath = Option("--out", "");
@@ -30,7 +32,7 @@ if (command == "probe")
 
 if (command != "all" || !Directory.Exists(images))
 {
-    Console.Error.WriteLine("usage: device-check probe | device-check all --images DIR [--seconds S] [--batch N] [--out FILE]");
+    Console.Error.WriteLine("usage: device-check probe | device-check all --images DIR [--fixtures DIR] [--seconds S] [--batch N] [--out FILE]");
     return 2;
 }
 
@@ -41,10 +43,17 @@ if (!GpuAvailability.Probe().IsAvailable)
     return 3;
 }
 
-var files = Directory.GetFiles(images).Where(f => f.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase))
-    .Order(StringComparer.Ordinal).ToArray();
+var timedFiles = Jpegs(images);
+var timed = timedFiles.Select(f => (ReadOnlyMemory<byte>)File.ReadAllBytes(f)).ToArray();
+var files = timedFiles.Concat(fixtures.Length > 0 ? Jpegs(fixtures) : []).ToArray();
 var jpegs = files.Select(f => (ReadOnlyMemory<byte>)File.ReadAllBytes(f)).ToArray();
-report["images"] = new JsonObject { ["directory"] = images, ["count"] = files.Length, ["bytes"] = jpegs.Sum(j => (long)j.Length) };
+report["images"] = new JsonObject
+{
+    ["directory"] = images,
+    ["timed"] = timedFiles.Length,
+    ["timed_bytes"] = timed.Sum(j => (long)j.Length),
+    ["fixtures"] = files.Length - timedFiles.Length,
+};
 
 using var device = CudaDevice.Open();
 report["device"] = new JsonObject
@@ -64,7 +73,7 @@ Run("kernel_compile", () =>
 Run("decode_psnr", () => DecodeChecks.FullAndRegion(device, files, jpegs));
 Run("kernel_vs_cpu", () => KernelChecks.AgainstCpu(device, jpegs));
 Run("end_to_end_vs_cpu", () => KernelChecks.EndToEnd(device, files, jpegs));
-Run("throughput", () => Throughput.Measure(device, jpegs, batchSize, seconds));
+Run("throughput", () => Throughput.Measure(device, timed, batchSize, seconds));
 
 Write(report);
 return 0;
@@ -88,6 +97,10 @@ void Run(string name, Func<JsonNode> check)
 
     Console.Error.WriteLine($"device-check: {name} done in {watch.Elapsed.TotalSeconds:F1} s");
 }
+
+static string[] Jpegs(string directory) => [.. Directory.GetFiles(directory)
+    .Where(f => f.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase))
+    .Order(StringComparer.Ordinal)];
 
 string Option(string name, string fallback)
 {

@@ -37,7 +37,7 @@ internal static class DemoCommand
             }
             catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                ErrorOutput.Print(e);
                 return 2;
             }
         });

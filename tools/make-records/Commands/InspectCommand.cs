@@ -25,7 +25,7 @@ internal static class InspectCommand
             }
             catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                ErrorOutput.Print(e);
                 return 2;
             }
         });

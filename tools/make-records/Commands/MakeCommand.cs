@@ -26,7 +26,7 @@ internal static class MakeCommand
         var strict = new Option<bool>("--strict") { Description = "Exit non-zero when any input was skipped" };
 
         var command = new RootCommand("Turns an image folder, a file list or TFRecord files into shuffled, sanitized, indexed TFRecord shards.\n"
-                                      + "Subcommands: verify DIR, inspect DIR, demo OUT.")
+                                      + "Subcommands: verify DIR, inspect DIR, index DIR, demo OUT.")
         {
             input, output, fileList, name, shards, shardSize, seed, threads, maxPixels, maxSide, quality, report, strict,
         };
@@ -50,7 +50,7 @@ internal static class MakeCommand
             }
             catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                ErrorOutput.Print(e);
                 return 2;
             }
         });

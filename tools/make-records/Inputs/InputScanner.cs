@@ -34,7 +34,10 @@ internal static class InputScanner
         string[] files = [.. Directory.EnumerateFiles(input).Order(StringComparer.Ordinal)];
         if (subfolders.Length > 0)
         {
-            return ScanImageFolder(input, subfolders);
+            return ScanImageFolder(input, subfolders) with
+            {
+                Ignored = [.. files.Select(f => (Path.GetFileName(f), "not in a class folder (the input has class subfolders)"))],
+            };
         }
 
         if (files.Any(ShardNaming.LooksLikeShard))

@@ -99,5 +99,8 @@ internal sealed record InputSet(string Root, string Kind, IReadOnlyList<ClassInf
     /// <summary>The data set a TFRecord input was opened from; disposed with the set.</summary>
     public RecordDataset? OpenedRecords { get; init; }
 
+    /// <summary>Files found but not taken as inputs (for example, loose files beside the class folders), with why.</summary>
+    public IReadOnlyList<(string Path, string Reason)> Ignored { get; init; } = [];
+
     public void Dispose() => OpenedRecords?.Dispose();
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -45,6 +46,12 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
     public JobResult Run(CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
+        if (string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(Options.Input)),
+                          Path.TrimEndingDirectorySeparator(Path.GetFullPath(Options.Output)), StringComparison.Ordinal))
+        {
+            throw new ArgumentException("--output must differ from --input (to index TFRecord files where they are, use: make-records index DIR)");
+        }
+
         using InputSet inputs = InputScanner.Scan(Options.Input, Options.FileList);
         ItemsTotal = inputs.Items.Count;
         string name = Options.Name ?? DefaultName(Options.Input);
@@ -66,27 +73,35 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         int reused = 0;
         int outer = Math.Clamp(Math.Min(Options.Threads, shardCount), 1, shardCount);
         int inner = Math.Max(1, Options.Threads / outer);
-        Parallel.For(0, shardCount, new ParallelOptions { MaxDegreeOfParallelism = outer, CancellationToken = cancellationToken }, shard =>
+        try
         {
-            int start = (int)((long)shard * order.Length / shardCount);
-            int end = (int)((long)(shard + 1) * order.Length / shardCount);
-            InputItem[] items = [.. order[start..end].Select(i => inputs.Items[i])];
-            string shardPath = Path.Combine(Options.Output, ShardNaming.ShardFileName(name, shard, shardCount));
-            string checkpointPath = Path.Combine(workFolder, Path.GetFileName(shardPath) + ".json");
-            string digest = PlanDigest(name, shard, shardCount, inputs, items);
-            if (TryReuse(shardPath, checkpointPath, digest) is { } done)
+            Parallel.For(0, shardCount, new ParallelOptions { MaxDegreeOfParallelism = outer, CancellationToken = cancellationToken }, shard =>
             {
-                results[shard] = done;
-                Interlocked.Increment(ref reused);
-                Interlocked.Add(ref _itemsDone, items.Length);
-                return;
-            }
+                int start = (int)((long)shard * order.Length / shardCount);
+                int end = (int)((long)(shard + 1) * order.Length / shardCount);
+                InputItem[] items = [.. order[start..end].Select(i => inputs.Items[i])];
+                string shardPath = Path.Combine(Options.Output, ShardNaming.ShardFileName(name, shard, shardCount));
+                string checkpointPath = Path.Combine(workFolder, Path.GetFileName(shardPath) + ".json");
+                string digest = PlanDigest(name, shard, shardCount, inputs, items);
+                if (TryReuse(shardPath, checkpointPath, digest) is { } done)
+                {
+                    results[shard] = done;
+                    Interlocked.Increment(ref reused);
+                    Interlocked.Add(ref _itemsDone, items.Length);
+                    return;
+                }
 
-            results[shard] = WriteShard(shardPath, digest, items, inputs, sanitizer, inner, cancellationToken);
-            string temporary = checkpointPath + ".tmp";
-            File.WriteAllText(temporary, JsonSerializer.Serialize(results[shard], JobJsonContext.Default.ShardCheckpoint));
-            File.Move(temporary, checkpointPath, overwrite: true);
-        });
+                results[shard] = WriteShard(shardPath, digest, items, inputs, sanitizer, inner, cancellationToken);
+                string temporary = checkpointPath + ".tmp";
+                File.WriteAllText(temporary, JsonSerializer.Serialize(results[shard], JobJsonContext.Default.ShardCheckpoint));
+                File.Move(temporary, checkpointPath, overwrite: true);
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
+        {
+            // Report the first real failure (a full disk, an unwritable folder), not the parallel loop's wrapper.
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
 
         var counts = new long[inputs.Classes.Count];
         foreach (int label in results.SelectMany(r => r.Labels))
@@ -94,7 +109,10 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
             counts[label]++;
         }
 
-        List<InputOutcome> outcomes = [.. results.SelectMany(r => r.Outcomes).OrderBy(o => o.Path, StringComparer.Ordinal)];
+        List<InputOutcome> outcomes = [.. results.SelectMany(r => r.Outcomes)
+                                                 .Concat(inputs.Ignored.Select(i => new InputOutcome(i.Path, "skipped", i.Reason, -1, null, null)))
+                                                 .OrderBy(o => o.Path, StringComparer.Ordinal)];
+        long inputFiles = inputs.Items.Count + inputs.Ignored.Count;
         long written = outcomes.Count(o => o.Status == "written");
         long reencoded = outcomes.Count(o => o.Status == "reencoded");
         long skipped = outcomes.Count(o => o.Status == "skipped");
@@ -104,11 +122,11 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
             results.Sum(r => r.Shard.Records),
             [.. inputs.Classes.Select(c => new ManifestClass(c.Index, c.Synset, c.Name, counts[c.Index]))],
             [.. results.Select(r => r.Shard)],
-            new ManifestSource(Options.Input, inputs.Kind, Options.Seed, inputs.Items.Count, written, reencoded, skipped,
+            new ManifestSource(Options.Input, inputs.Kind, Options.Seed, inputFiles, written, reencoded, skipped,
                                Options.Sanitize.MaxSide));
         manifest.Write(Path.Combine(Options.Output, ShardNaming.ManifestFileName));
 
-        var report = new RunReport(Options.Input, Options.Output, inputs.Kind, inputs.Items.Count, written, reencoded, skipped,
+        var report = new RunReport(Options.Input, Options.Output, inputs.Kind, inputFiles, written, reencoded, skipped,
                                    manifest.RecordCount, shardCount, reused, Math.Round(clock.Elapsed.TotalSeconds, 3), outcomes);
         if (Options.ReportPath is { } reportPath)
         {

@@ -1,0 +1,56 @@
+using System.Security.Cryptography;
+using Loader.Records.Index;
+
+namespace Loader.Records.Writing;
+
+/// <summary>
+/// Adds our index, DALI's index and a manifest beside TFRecord files another tool wrote, without rewriting them:
+/// every record is read front to back with its CRCs checked (a bad record stops with an error naming it), then
+/// <c>.index</c> and <c>.idx</c> are written beside each shard and <c>manifest.json</c> into the folder.
+/// </summary>
+public static class RecordIndexer
+{
+    public static DatasetManifest IndexInPlace(string directory, string? name = null)
+    {
+        RecordDataset.PlainShards plain = RecordDataset.IndexPlainShards(directory, verifyCrc: true, trustOwnIndexes: false);
+        var shards = new List<ManifestShard>(plain.Paths.Length);
+        var counts = new long[plain.Classes.Length];
+        for (int s = 0; s < plain.Paths.Length; s++)
+        {
+            string path = plain.Paths[s];
+            ShardIndex index = plain.Indexes[s];
+            string indexPath = ShardNaming.IndexPathFor(path);
+            string daliPath = ShardNaming.DaliIndexPathFor(path);
+            File.WriteAllBytes(indexPath + ".tmp", index.ToBytes());
+            File.Move(indexPath + ".tmp", indexPath, overwrite: true);
+            File.WriteAllText(daliPath + ".tmp", index.ToDaliIndexText());
+            File.Move(daliPath + ".tmp", daliPath, overwrite: true);
+            foreach (int label in index.Labels)
+            {
+                if ((uint)label < (uint)counts.Length)
+                {
+                    counts[label]++;
+                }
+            }
+
+            string sha256;
+            using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan))
+            {
+                sha256 = Convert.ToHexStringLower(SHA256.HashData(stream));
+            }
+
+            shards.Add(new ManifestShard(Path.GetFileName(path), Path.GetFileName(indexPath), Path.GetFileName(daliPath), index.Count,
+                                         index.ShardBytes, sha256));
+        }
+
+        string datasetName = name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
+        var manifest = new DatasetManifest(RecordFormat.Version, datasetName, shards.Sum(s => s.Records),
+                                           [.. plain.Classes.Select(c => new ManifestClass(c.Index, c.Synset, c.Name, counts[c.Index]))],
+                                           shards, null)
+        {
+            LabelBase = plain.LabelBase,
+        };
+        manifest.Write(Path.Combine(directory, ShardNaming.ManifestFileName));
+        return manifest;
+    }
+}

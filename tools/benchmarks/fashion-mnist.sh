@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Fashion-MNIST end to end, with the record loader in the loop: Debian's dataset-fashion-mnist (installed if
+# missing) -> JPEG ImageFolder trees (trainer import-idx) -> records (make-records) -> train a small ResNet on the
+# CPU -> top-1 on the standard 10,000 test images. Target: >= 90% within 15 minutes on a 2-core machine.
+# The last line is `test_top1=NN.NN`. A benchmark, not a CI test.
+#
+# Knobs (environment): FM_DIR (runs/fashion-mnist), FM_EPOCHS (4), FM_BATCH (128), FM_ARCH (resnet-tiny),
+# FM_LR (per 256 images; default 0.512), ARTIFACTS (a dotnet --artifacts-path; default the projects' bin/).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bash scripts/setup.sh
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+work=${FM_DIR:-runs/fashion-mnist}
+epochs=${FM_EPOCHS:-4}
+batch=${FM_BATCH:-128}
+arch=${FM_ARCH:-resnet-tiny}
+lr=${FM_LR:-0.512}
+idx=/usr/share/datasets/fashion-mnist
+
+if [ ! -f "$idx/train-images-idx3-ubyte.gz" ]; then
+  echo "== installing dataset-fashion-mnist" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends dataset-fashion-mnist >/dev/null
+fi
+
+art=()
+[ -n "${ARTIFACTS:-}" ] && art=(--artifacts-path "$ARTIFACTS")
+dotnet build tools/make-records/make-records.csproj -c Release -nologo -v quiet "${art[@]}"
+dotnet build src/Trainer/Trainer.csproj -c Release -nologo -v quiet "${art[@]}"
+if [ -n "${ARTIFACTS:-}" ]; then
+  make_records_dll="$ARTIFACTS/bin/make-records/release/make-records.dll"
+  trainer_dll="$ARTIFACTS/bin/Trainer/release/trainer.dll"
+else
+  make_records_dll="tools/make-records/bin/Release/net10.0/make-records.dll"
+  trainer_dll="src/Trainer/bin/Release/net10.0/trainer.dll"
+fi
+make_records() { dotnet "$make_records_dll" "$@"; }
+trainer() { dotnet "$trainer_dll" "$@"; }
+
+start=$(date +%s)
+rm -rf "$work"
+mkdir -p "$work"
+echo "== IDX -> JPEG folders"
+trainer import-idx --images "$idx/train-images-idx3-ubyte.gz" --labels "$idx/train-labels-idx1-ubyte.gz" --out "$work/images/train" --names fashion-mnist
+trainer import-idx --images "$idx/t10k-images-idx3-ubyte.gz" --labels "$idx/t10k-labels-idx1-ubyte.gz" --out "$work/images/test" --names fashion-mnist
+echo "== records"
+make_records --input "$work/images/train" --output "$work/records/train" --name train
+make_records --input "$work/images/test" --output "$work/records/test" --name test
+prepared=$(date +%s)
+
+echo "== train $arch, $epochs epochs, batch $batch, 28 px (random-resized-crop scale 0.6-1, flip)"
+trainer train --data "$work/records/train" --val "$work/records/test" --arch "$arch" --epochs "$epochs" --batch "$batch" \
+  --image-size 28 --eval-resize 28 --min-crop-scale 0.6 --lr "$lr" --loader cpu --amp off \
+  --metrics "$work/metrics.jsonl" --output "$work/run"
+trained=$(date +%s)
+
+eval_line=$(trainer eval --checkpoint "$work/run" --val "$work/records/test" --batch 500 --image-size 28 --eval-resize 28 | tail -1)
+echo "$eval_line"
+echo "prepare $(( prepared - start )) s, train $(( trained - prepared )) s, total $(( $(date +%s) - start )) s"
+echo "per epoch (metrics $work/metrics.jsonl, curves $work/run/plots/):"
+sed -n 's/.*"epoch":\([0-9]*\),"train_loss":\([0-9.]*\),"val_top1":\([0-9.]*\).*"images_per_sec":\([0-9.]*\).*"seconds":\([0-9.]*\).*/  epoch \1: train_loss \2 test_top1 \3 images\/s \4 seconds \5/p' "$work/metrics.jsonl"
+echo "test_top1=$(sed -n 's/.*top1=\([0-9.]*\).*/\1/p' <<<"$eval_line")"

@@ -1,0 +1,85 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace Loader.Tools.Bench;
+
+/// <summary>
+/// <c>compare</c>: our loader and torchvision's DataLoader over the same images, in the same run, for each thread
+/// count (our threads = its workers), training and evaluation; prints a table with the ratio, writes the figures as
+/// JSON and a PNG plot of images/s against threads.
+/// </summary>
+internal static class CompareCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "Record directory made from --images", Required = true };
+        var images = new Option<string>("--images") { Description = "The same images as a JPEG folder, for torchvision", Required = true };
+        var threads = new Option<string>("--threads") { Description = "Comma-separated thread counts", DefaultValueFactory = _ => "1,2" };
+        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 256 };
+        var epochs = new Option<int>("--epochs") { Description = "Timed epochs per measurement", DefaultValueFactory = _ => 2 };
+        var modes = new Option<string>("--modes") { Description = "train,eval or one of them", DefaultValueFactory = _ => "train,eval" };
+        var output = new Option<string>("--out") { Description = "Folder for compare.json and compare.png", DefaultValueFactory = _ => "loader-bench-compare" };
+        var python = new Option<string>("--python") { Description = "Python with torch and torchvision", DefaultValueFactory = _ => "/usr/bin/python3" };
+        var script = new Option<string?>("--peer-script") { Description = "Default: tools/peers/torchvision_loader.py above the working directory" };
+        var command = new Command("compare", "Our loader against torchvision's DataLoader, same images, same run")
+        {
+            data, images, threads, batch, epochs, modes, output, python, script,
+        };
+        command.SetAction(parse =>
+        {
+            string? peer = parse.GetValue(script) ?? PeerRunner.FindScript();
+            if (peer is null || !File.Exists(peer))
+            {
+                Console.Error.WriteLine("loader-bench compare: tools/peers/torchvision_loader.py not found; pass --peer-script");
+                return 2;
+            }
+
+            int[] threadCounts = [.. parse.GetValue(threads)!.Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture))];
+            string[] modeNames = parse.GetValue(modes)!.Split(',');
+            return Run(parse.GetValue(data)!, parse.GetValue(images)!, threadCounts, modeNames, parse.GetValue(batch),
+                       parse.GetValue(epochs), parse.GetValue(output)!, parse.GetValue(python)!, peer);
+        });
+        return command;
+    }
+
+    private static int Run(string data, string images, int[] threadCounts, string[] modes, int batch, int epochs,
+                           string outDir, string python, string peerScript)
+    {
+        var rows = new List<CompareRow>();
+        foreach (string mode in modes)
+        {
+            bool eval = mode == "eval";
+            foreach (int threads in threadCounts)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[grey]{mode}, {threads} thread(s): ours ...[/]");
+                BenchResult ours = BenchRunner.Run(new BenchSettings(data, batch, threads, epochs, eval));
+                AnsiConsole.MarkupLineInterpolated($"[grey]{mode}, {threads} worker(s): torchvision ...[/]");
+                double theirs = PeerRunner.Run(python, peerScript, images, threads, batch, epochs, eval);
+                rows.Add(new CompareRow(mode, threads, ours.ImagesPerSecond, theirs, Math.Round(ours.ImagesPerSecond / theirs, 2),
+                                        ours.RssMaxMegabytes, ours.SlotMegabytes));
+            }
+        }
+
+        var table = new Table().AddColumns("mode", "threads / workers", "ours images/s", "torchvision images/s", "ratio",
+                                           "our RSS MB (slots MB)");
+        foreach (CompareRow row in rows)
+        {
+            table.AddRow(row.Mode, $"{row.Threads}", $"{row.OursImagesPerSecond:N1}", $"{row.TorchvisionImagesPerSecond:N1}",
+                         $"[bold]{row.Ratio:N2}x[/]", $"{row.OursRssMegabytes:N0} ({row.SlotMegabytes:N0})");
+        }
+
+        AnsiConsole.Write(table);
+        Directory.CreateDirectory(outDir);
+        string jsonPath = Path.Combine(outDir, "compare.json");
+        File.WriteAllText(jsonPath, JsonSerializer.Serialize(rows));
+        string pngPath = Path.Combine(outDir, "compare.png");
+        ComparePlot.Save(rows, batch, pngPath);
+        Console.WriteLine($"wrote {jsonPath} and {pngPath}");
+        return 0;
+    }
+}
+
+internal sealed record CompareRow(string Mode, int Threads, double OursImagesPerSecond, double TorchvisionImagesPerSecond,
+                                  double Ratio, double OursRssMegabytes, double SlotMegabytes);
