@@ -15,7 +15,7 @@ internal sealed class TestRecords : IDisposable
 
     private readonly List<(string Shard, long PayloadOffset, int PayloadLength)> _records = [];
 
-    public TestRecords(int count, int shards = 2, Func<int, byte[]>? imageOverride = null)
+    public TestRecords(int count, int shards = 2, Func<int, byte[]?>? imageOverride = null)
     {
         Directory = Path.Combine(Path.GetTempPath(), "loader-tests-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(Directory);
