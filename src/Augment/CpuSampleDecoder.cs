@@ -56,6 +56,11 @@ public sealed class CpuSampleDecoder : IDisposable
             throw new ArgumentException($"The plan's output size {plan.OutputWidth}x{plan.OutputHeight} differs from the output spec's {spec.Width}x{spec.Height}.", nameof(plan));
         }
 
+        if (spec.Type == PixelType.UInt8 && spec.Layout != PixelLayout.Nhwc)
+        {
+            throw new ArgumentException("UInt8 output is HWC only.", nameof(spec));
+        }
+
         if (destination.Length < spec.BytesPerSample)
         {
             throw new ArgumentException($"The destination holds {destination.Length} bytes; one sample needs {spec.BytesPerSample}.", nameof(destination));

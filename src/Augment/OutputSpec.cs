@@ -3,7 +3,7 @@ namespace Loader.Augment;
 /// <summary>
 /// The shape, element type, layout and normalization of a finished sample. <see cref="Mean"/> and <see cref="Std"/>
 /// are per channel (R, G, B) in 0..1 units: a float output is <c>(value / 255 - mean) / std</c>. UInt8 outputs are
-/// not normalized and must be HWC.
+/// not normalized and must be HWC. The constructor validates; <c>with</c> copies are checked again where they are used.
 /// </summary>
 public sealed record OutputSpec
 {
@@ -39,17 +39,17 @@ public sealed record OutputSpec
     /// <summary>Always 3 (RGB): grayscale and CMYK sources are converted.</summary>
     public const int Channels = 3;
 
-    public int Width { get; }
+    public int Width { get; init; }
 
-    public int Height { get; }
+    public int Height { get; init; }
 
-    public PixelType Type { get; }
+    public PixelType Type { get; init; }
 
-    public PixelLayout Layout { get; }
+    public PixelLayout Layout { get; init; }
 
-    public float[] Mean { get; }
+    public float[] Mean { get; init; }
 
-    public float[] Std { get; }
+    public float[] Std { get; init; }
 
     public int BytesPerSample => Width * Height * Channels * BytesPerElement(Type);
 

@@ -25,7 +25,13 @@ public sealed class GpuBatchProcessorTests
         }).ToArray();
         using var output = device.Allocate((long)jpegs.Count * spec.BytesPerSample);
 
-        processor.ProcessBatch(jpegs, plans, output.Pointer).Synchronize();
+        // The consumer protocol the trainer follows: libtorch's stream waits for the batch, records when it is done
+        // reading, and the next write of the slot waits for that.
+        using var consumerDone = device.CreateEvent();
+        var written = processor.ProcessBatch(jpegs, plans, output.Pointer);
+        device.DefaultStreamWait(written);
+        device.RecordOnDefaultStream(consumerDone);
+        processor.ProcessBatch(jpegs, plans, output.Pointer, consumerDone.Pointer).Synchronize();
 
         var stats = processor.LastBatch;
         Assert.Equal(jpegs.Count, stats.Hardware + stats.Hybrid + stats.CpuFallback);

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Loader.Augment.Tests;
 
 public sealed class SamplePlannerTests
@@ -71,6 +73,30 @@ public sealed class SamplePlannerTests
         Assert.Equal(224 * 375.0 / 256, box.Height, 9);
         Assert.Equal(new CropWindow(85, 23, 328, 329), plan.Crop);
         Assert.False(plan.Flip);
+    }
+
+    /// <summary>torchvision's Resize(256) sizes and CenterCrop(224) offsets for 100 image sizes (make_golden.py).</summary>
+    [Fact]
+    public void PlanEval_MatchesTorchvisionGeometry()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixture.Directory, "eval_plans.json")));
+        var cases = doc.RootElement.GetProperty("cases").EnumerateArray().ToArray();
+        Assert.True(cases.Length >= 100);
+        foreach (var c in cases)
+        {
+            int w = c.GetProperty("width").GetInt32(), h = c.GetProperty("height").GetInt32();
+            int rw = c.GetProperty("resized")[0].GetInt32(), rh = c.GetProperty("resized")[1].GetInt32();
+            var plan = _planner.PlanEval(w, h);
+            var box = plan.EvalBox!.Value;
+            var because = $"{w}x{h} -> {rw}x{rh}";
+            Assert.True(Math.Abs(box.X - (c.GetProperty("left").GetInt32() * (double)w / rw)) < 1e-9, because);
+            Assert.True(Math.Abs(box.Y - (c.GetProperty("top").GetInt32() * (double)h / rh)) < 1e-9, because);
+            Assert.True(Math.Abs(box.Width - (224.0 * w / rw)) < 1e-9, because);
+            Assert.True(Math.Abs(box.Height - (224.0 * h / rh)) < 1e-9, because);
+            Assert.InRange(plan.Crop.X, 0, w - 1);
+            Assert.InRange(plan.Crop.Right, plan.Crop.X + 1, w);
+            Assert.InRange(plan.Crop.Bottom, plan.Crop.Y + 1, h);
+        }
     }
 
     [Fact]

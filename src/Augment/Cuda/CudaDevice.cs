@@ -72,6 +72,29 @@ public sealed class CudaDevice : IDisposable
     /// <summary>Binds the primary context to the calling thread (cheap; CUDA keeps one current context per thread).</summary>
     public void MakeCurrent() => CudaDriver.Check(CudaDriver.cuCtxSetCurrent(_context.Pointer));
 
+    /// <summary>
+    /// Makes the legacy default stream (libtorch's stream; TorchSharp has no streams API) wait for
+    /// <paramref name="cudaEvent"/>: the trainer calls this with a batch's event before it reads the batch. Our own
+    /// streams are non-blocking, so without it libtorch could read a batch before it is written.
+    /// </summary>
+    public void DefaultStreamWait(CudaEvent cudaEvent)
+    {
+        ArgumentNullException.ThrowIfNull(cudaEvent);
+        MakeCurrent();
+        CudaDriver.Check(CudaDriver.cuStreamWaitEvent(CudaDriver.CU_STREAM_LEGACY, cudaEvent.Pointer, 0));
+    }
+
+    /// <summary>
+    /// Records <paramref name="cudaEvent"/> on the legacy default stream: after the trainer has queued its last read of
+    /// a batch slot, this event is the <c>consumerDone</c> to pass when the slot is written again.
+    /// </summary>
+    public void RecordOnDefaultStream(CudaEvent cudaEvent)
+    {
+        ArgumentNullException.ThrowIfNull(cudaEvent);
+        MakeCurrent();
+        CudaDriver.Check(CudaDriver.cuEventRecord(cudaEvent.Pointer, CudaDriver.CU_STREAM_LEGACY));
+    }
+
     public DeviceBuffer Allocate(long bytes) => new(this, bytes);
 
     public CudaStream CreateStream() => new(this);

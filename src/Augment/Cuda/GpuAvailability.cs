@@ -86,8 +86,8 @@ public static class GpuAvailability
             }
         }
 
-        if (Try(() => Nvrtc.nvrtcVersion(out var major, out var minor) is var status && status == 0 ? Remember(ref nvrtcVersion, $"{major}.{minor}") : status,
-                "no NVRTC (CUDA 12 or 13 runtime compiler): libnvrtc", CudaLibraryResolver.Nvrtc, problems) is int nvrtcStatus && nvrtcStatus != 0)
+        if (Try(() => NvrtcVersion(ref nvrtcVersion), "no NVRTC (CUDA 12 or 13 runtime compiler): libnvrtc", CudaLibraryResolver.Nvrtc, problems)
+            is int nvrtcStatus && nvrtcStatus != 0)
         {
             problems.Add($"NVRTC does not answer: {Nvrtc.Describe(nvrtcStatus)}");
         }
@@ -102,10 +102,15 @@ public static class GpuAvailability
             CudaLibraryResolver.LoadedFrom(CudaLibraryResolver.NvJpeg), nvjpegVersion);
     }
 
-    private static int Remember(ref string? slot, string value)
+    private static int NvrtcVersion(ref string? version)
     {
-        slot = value;
-        return 0;
+        var status = Nvrtc.nvrtcVersion(out var major, out var minor);
+        if (status == 0)
+        {
+            version = $"{major}.{minor}";
+        }
+
+        return status;
     }
 
     private static int NvJpegVersion(ref string? version)

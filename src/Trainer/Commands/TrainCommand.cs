@@ -8,6 +8,7 @@ using Loader.Trainer.Models;
 using Loader.Trainer.Recipe;
 using Loader.Trainer.Training;
 using Spectre.Console;
+using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 

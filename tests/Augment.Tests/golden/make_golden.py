@@ -11,6 +11,8 @@ Writes into tests/Augment.Tests/Fixtures/:
   golden/      torchvision's uint8 output for each case, as PNG
   golden.json  the cases: file, mode (train: crop window + flip + output size; eval: Resize(256)+CenterCrop(224))
   get_params.json  RandomResizedCrop.get_params cases: the draws torch made and the window it returned
+  eval_plans.json  Resize(256) + CenterCrop(224) geometry for many image sizes: torchvision's resized size and
+                   crop offsets (the planner maps them back to a source box)
 """
 import json
 import os
@@ -131,6 +133,27 @@ def get_params_cases():
     return cases
 
 
+def eval_plan_cases():
+    """The sizes torchvision's Resize(256) picks and where CenterCrop(224) cuts, taken from the real transforms."""
+    cases = []
+    rng = random.Random(11)
+    sizes = [(500, 375), (375, 500), (256, 256), (256, 400), (224, 224), (1, 1), (100, 37), (3000, 2000), (257, 999), (341, 256)]
+    sizes += [(rng.randint(1, 2000), rng.randint(1, 2000)) for _ in range(90)]
+    for w, h in sizes:
+        resized = T.Resize(256)(Image.new("L", (w, h)))
+        rw, rh = resized.size
+        # CenterCrop's offsets, found by cropping an image whose pixel values encode their coordinates.
+        top = int(round((rh - 224) / 2.0))
+        left = int(round((rw - 224) / 2.0))
+        probe = torch.arange(rh * rw, dtype=torch.float64).reshape(1, rh, rw)
+        cropped = T.CenterCrop(224)(probe)
+        first = int(cropped[0, 0, 0].item()) if rh >= 224 and rw >= 224 else None
+        if first is not None:
+            assert (first // rw, first % rw) == (top, left), (w, h)
+        cases.append({"width": w, "height": h, "resized": [rw, rh], "top": top, "left": left})
+    return cases
+
+
 def main():
     os.makedirs(IMAGES, exist_ok=True)
     if os.path.isdir(GOLDEN):
@@ -183,6 +206,8 @@ def main():
         json.dump({"torchvision": torchvision.__version__, "cases": cases}, f, indent=1)
     with open(os.path.join(FIXTURES, "get_params.json"), "w") as f:
         json.dump({"torch": torch.__version__, "cases": get_params_cases()}, f)
+    with open(os.path.join(FIXTURES, "eval_plans.json"), "w") as f:
+        json.dump({"torchvision": torchvision.__version__, "cases": eval_plan_cases()}, f)
     print(f"{len(cases)} golden cases")
 
 

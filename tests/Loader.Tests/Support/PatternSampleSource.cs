@@ -26,6 +26,9 @@ internal sealed class PatternSampleSource(long count, int classCount = 10) : ISa
 
     public TimeSpan DelayPerSample { get; init; }
 
+    /// <summary>Off for the allocation test: recording a load allocates.</summary>
+    public bool RecordLoads { get; init; } = true;
+
     /// <summary>Every load attempt: (thread id, sample id).</summary>
     public ConcurrentBag<(int Thread, long Id)> Loads { get; } = [];
 
@@ -46,7 +49,10 @@ internal sealed class PatternSampleSource(long count, int classCount = 10) : ISa
     {
         public int Load(long sampleId, int epoch, Span<byte> destination, ref StageTimes times)
         {
-            source.Loads.Add((Environment.CurrentManagedThreadId, sampleId));
+            if (source.RecordLoads)
+            {
+                source.Loads.Add((Environment.CurrentManagedThreadId, sampleId));
+            }
             if (source.DelayPerSample > TimeSpan.Zero)
             {
                 Thread.Sleep(source.DelayPerSample);

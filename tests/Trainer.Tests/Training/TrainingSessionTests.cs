@@ -13,12 +13,12 @@ public sealed class TrainingSessionTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static TrainingSession NewSession(long initSeed, int epochs, double mixUp = 0, AmpMode amp = AmpMode.Off)
+    private static TrainingSession NewSession(long initSeed, int epochs, double mixUp = 0, AmpMode amp = AmpMode.Off, int trainCount = 256)
     {
         manual_seed(initSeed);
         var model = new ResNet(ResNetSpec.Parse("resnet-tiny"), TinyTask.Classes);
         var recipe = TrainingRecipe.Create(epochs, 32, warmupEpochs: 1, mixUpAlpha: mixUp) with { LearningRatePer256 = 0.8 };
-        return new TrainingSession(model, TinyTask.Source(256, 7, 32, shuffle: true), TinyTask.Source(128, 99, 64, shuffle: false),
+        return new TrainingSession(model, TinyTask.Source(trainCount, 7, 32, shuffle: true), TinyTask.Source(128, 99, 64, shuffle: false),
                                    recipe, new SessionOptions { Seed = 3, Amp = amp }, CPU);
     }
 
@@ -38,26 +38,26 @@ public sealed class TrainingSessionTests : IDisposable
     [Fact]
     public void Resume_MidEpoch_ContinuesExactlyLikeAnUninterruptedRun()
     {
-        // Uninterrupted: 2 epochs of 8 steps, with MixUp so its per-step randomness is covered too.
-        using TrainingSession reference = NewSession(1, epochs: 2, mixUp: 0.2);
+        // Uninterrupted: 2 epochs of 4 steps, with MixUp so its per-step randomness is covered too.
+        using TrainingSession reference = NewSession(1, epochs: 2, mixUp: 0.2, trainCount: 128);
         reference.StepLosses = [];
         while (!reference.Finished) reference.RunEpoch(TestContext.Current.CancellationToken);
 
-        // Interrupted after step 5 of epoch 1, checkpointed, and resumed in a fresh session with other initial weights.
+        // Interrupted after step 3 of epoch 1, checkpointed, and resumed in a fresh session with other initial weights.
         string checkpoint = Path.Combine(_directory, "checkpoint");
         List<float> losses = [];
-        using (TrainingSession first = NewSession(1, epochs: 2, mixUp: 0.2))
+        using (TrainingSession first = NewSession(1, epochs: 2, mixUp: 0.2, trainCount: 128))
         {
             first.StepLosses = losses;
             using var stop = new CancellationTokenSource();
-            first.StepCompleted = step => { if (step.GlobalStep == 5) stop.Cancel(); };
+            first.StepCompleted = step => { if (step.GlobalStep == 3) stop.Cancel(); };
             Assert.Null(first.RunEpoch(stop.Token));
-            Assert.Equal(5, first.GlobalStep);
+            Assert.Equal(3, first.GlobalStep);
             first.SaveCheckpoint(checkpoint, TinyTask.Size, zeroInitResidual: false);
         }
-        using TrainingSession resumed = NewSession(42, epochs: 2, mixUp: 0.2);
+        using TrainingSession resumed = NewSession(42, epochs: 2, mixUp: 0.2, trainCount: 128);
         resumed.Resume(checkpoint);
-        Assert.Equal((0, 5 * 32L, 5L), (resumed.Epoch, resumed.Position, resumed.GlobalStep));
+        Assert.Equal((0, 3 * 32L, 3L), (resumed.Epoch, resumed.Position, resumed.GlobalStep));
         resumed.StepLosses = losses;
         while (!resumed.Finished) resumed.RunEpoch(TestContext.Current.CancellationToken);
 
@@ -72,11 +72,11 @@ public sealed class TrainingSessionTests : IDisposable
     public void SaveCheckpoint_RoundTrip_RestoresWeightsMomentumAndState()
     {
         string checkpoint = Path.Combine(_directory, "round-trip");
-        using TrainingSession original = NewSession(1, epochs: 2, amp: AmpMode.Fp16);
+        using TrainingSession original = NewSession(1, epochs: 2, amp: AmpMode.Fp16, trainCount: 64);
         original.RunEpoch(TestContext.Current.CancellationToken);
         original.SaveCheckpoint(checkpoint, TinyTask.Size, zeroInitResidual: false);
 
-        using TrainingSession restored = NewSession(5, epochs: 2, amp: AmpMode.Fp16);
+        using TrainingSession restored = NewSession(5, epochs: 2, amp: AmpMode.Fp16, trainCount: 64);
         restored.Resume(checkpoint);
 
         var a = original.Model.state_dict();
@@ -84,7 +84,7 @@ public sealed class TrainingSessionTests : IDisposable
         Assert.Equal(a.Keys, b.Keys);
         Assert.All(a.Keys, k => Assert.True(a[k].allclose(b[k], rtol: 0, atol: 0), k));
         Assert.Equal(original.LossScaler!.State, restored.LossScaler!.State);
-        Assert.Equal((1, 0L, 8L), (restored.Epoch, restored.Position, restored.GlobalStep));
+        Assert.Equal((1, 0L, 2L), (restored.Epoch, restored.Position, restored.GlobalStep));
         Assert.Single(restored.History);
         Assert.Equal(original.History[0], restored.History[0]);
         CheckpointState state = CheckpointStore.ReadState(checkpoint);

@@ -21,6 +21,9 @@ internal static partial class CudaDriver
     public const int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 
     public const uint CU_STREAM_NON_BLOCKING = 0x1;
+
+    /// <summary><c>CU_STREAM_LEGACY</c>: the legacy default stream, the one libtorch (and so TorchSharp) uses unless told otherwise.</summary>
+    public const nint CU_STREAM_LEGACY = 0x1;
     public const uint CU_EVENT_DISABLE_TIMING = 0x2;
 
     static CudaDriver() => CudaLibraryResolver.Register();
