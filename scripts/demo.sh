@@ -3,18 +3,20 @@
 # (make-records demo), write it as records, train a small ResNet on the CPU with the real loader for a few minutes,
 # evaluate it, and print accuracy and images/s. Fails when the model did not learn (top-1 below 3x chance).
 #
-# Knobs (environment): DEMO_DIR (default runs/demo), DEMO_EPOCHS (4), DEMO_IMAGE_SIZE (48), DEMO_BATCH (64),
-# DEMO_ARCH (resnet-tiny), ARTIFACTS (a dotnet --artifacts-path for the build; default: the projects' bin/).
+# Knobs (environment): DEMO_DIR (default demo-run), DEMO_EPOCHS (4), DEMO_IMAGE_SIZE (48), DEMO_BATCH (64),
+# DEMO_ARCH (resnet-tiny), DEMO_THREADS (loader decode threads, 1), DEMO_TORCH_THREADS (libtorch threads, 1), ARTIFACTS (a dotnet --artifacts-path for the build; default: the projects' bin/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-work=${DEMO_DIR:-runs/demo}
+work=${DEMO_DIR:-demo-run}
 epochs=${DEMO_EPOCHS:-4}
 size=${DEMO_IMAGE_SIZE:-48}
 batch=${DEMO_BATCH:-64}
 arch=${DEMO_ARCH:-resnet-tiny}
+threads=${DEMO_THREADS:-1}
+torch_threads=${DEMO_TORCH_THREADS:-1}
 
 echo "== build"
 art=()
@@ -43,7 +45,8 @@ classes=$(find "$work/images/train" -mindepth 1 -maxdepth 1 -type d | wc -l)
 echo "== train $arch at ${size}px for $epochs epochs on the CPU (loader: cpu)"
 start=$(date +%s)
 trainer train --data "$work/records/train" --val "$work/records/val" --arch "$arch" --epochs "$epochs" \
-  --batch "$batch" --image-size "$size" --loader cpu --amp off --metrics "$work/metrics.jsonl" --output "$work/run"
+  --batch "$batch" --image-size "$size" --loader cpu --amp off --threads "$threads" --torch-threads "$torch_threads" \
+  --metrics "$work/metrics.jsonl" --output "$work/run"
 train_seconds=$(( $(date +%s) - start ))
 
 echo "== evaluate"

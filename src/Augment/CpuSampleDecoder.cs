@@ -66,16 +66,16 @@ public sealed class CpuSampleDecoder : IDisposable
             throw new ArgumentException($"The destination holds {destination.Length} bytes; one sample needs {spec.BytesPerSample}.", nameof(destination));
         }
 
-        var stride = DecodeRegion(jpeg, plan, spec);
-        Resample(spec, plan.Flip, stride, destination);
+        var (stride, rowBytes) = DecodeRegion(jpeg, plan, spec);
+        Resample(spec, plan.Flip, stride, rowBytes, destination);
     }
 
     /// <summary>
     /// The first half of <see cref="Process"/>: plans the resampling, then decodes exactly the rows and columns its
-    /// filters read into the region buffer. Returns the region's row stride in bytes. (Internal for the benchmark,
-    /// which times decoding alone.)
+    /// filters read into the region buffer, and aligns the filters with where libjpeg put them. Returns the region's
+    /// row stride and the bytes per row that hold pixels. (Internal for the benchmark, which times decoding alone.)
     /// </summary>
-    internal int DecodeRegion(ReadOnlySpan<byte> jpeg, in SamplePlan plan, OutputSpec spec)
+    internal (int Stride, int RowBytes) DecodeRegion(ReadOnlySpan<byte> jpeg, in SamplePlan plan, OutputSpec spec)
     {
         var info = ReadHeader(jpeg);
         var geometry = ResampleGeometry.Create(plan, info.Width, info.Height);
@@ -85,17 +85,18 @@ public sealed class CpuSampleDecoder : IDisposable
         var regionY = _vertical.MinIndex;
         var regionWidth = _horizontal.MaxIndexExclusive - regionX;
         var regionHeight = _vertical.MaxIndexExclusive - regionY;
-        _horizontal.Rebase(regionX);
-        _vertical.Rebase(regionY);
 
-        var stride = regionWidth * 3;
-        DecodeRegion(jpeg, geometry.ScaleNumerator, regionX, regionY, regionWidth, regionHeight, stride, geometry);
-        return stride;
+        // Room for libjpeg's iMCU-aligned rows, so it writes them in place.
+        var stride = (regionWidth + LibLoaderJpeg.MaxLeftPad) * 3;
+        var leftPad = DecodeRegion(jpeg, geometry.ScaleNumerator, regionX, regionY, regionWidth, regionHeight, stride, geometry);
+        _horizontal.Rebase(regionX - leftPad);
+        _vertical.Rebase(regionY);
+        return (stride, (leftPad + regionWidth) * 3);
     }
 
     public void Dispose() => _decompressor.Dispose();
 
-    private unsafe void DecodeRegion(ReadOnlySpan<byte> jpeg, int scaleNumerator, int x, int y, int width, int height, int stride,
+    private unsafe int DecodeRegion(ReadOnlySpan<byte> jpeg, int scaleNumerator, int x, int y, int width, int height, int stride,
         in ResampleGeometry geometry)
     {
         var bytes = stride * height;
@@ -104,13 +105,13 @@ public sealed class CpuSampleDecoder : IDisposable
             _region = new byte[bytes + (bytes >> 2)];
         }
 
-        int rc, scaledWidth, scaledHeight;
+        int rc, leftPad, scaledWidth, scaledHeight;
         fixed (byte* data = jpeg)
         fixed (byte* output = _region)
         fixed (byte* message = _message)
         {
             rc = LibLoaderJpeg.DecodeRegion(_decompressor, data, (nuint)jpeg.Length, scaleNumerator, x, y, width, height,
-                output, (nuint)stride, (nuint)_region.Length, out scaledWidth, out scaledHeight, message, MessageCapacity);
+                output, (nuint)stride, (nuint)_region.Length, out leftPad, out scaledWidth, out scaledHeight, message, MessageCapacity);
         }
 
         ThrowIfFailed(rc, "decoding the JPEG");
@@ -118,38 +119,56 @@ public sealed class CpuSampleDecoder : IDisposable
         {
             throw new ImageDecodeException($"libjpeg scaled the image to {scaledWidth}x{scaledHeight}, expected {geometry.ScaledWidth}x{geometry.ScaledHeight}.");
         }
+
+        return leftPad;
     }
 
-    private void Resample(OutputSpec spec, bool flip, int stride, Span<byte> destination)
+    private void Resample(OutputSpec spec, bool flip, int stride, int rowBytes, Span<byte> destination)
     {
-        var columnFloats = stride + HorizontalResampler.SourceSlack(_horizontal);
-        if (_columnSums.Length < columnFloats)
+        // Two rows in flight: the horizontal pass shares its coefficient loads between them.
+        var columnFloats = rowBytes + HorizontalResampler.SourceSlack(_horizontal);
+        if (_columnSums.Length < 2 * columnFloats)
         {
-            _columnSums = new float[columnFloats + (columnFloats >> 2)];
+            _columnSums = new float[2 * (columnFloats + (columnFloats >> 2))];
         }
 
-        // The slack past the row is read with zero weights: it must hold finite numbers (0 * NaN is NaN).
-        _columnSums.AsSpan(stride).Clear();
+        var half = _columnSums.Length / 2;
         var rowFloats = spec.Width * 3;
-        if (_outputRow.Length < rowFloats + HorizontalResampler.DestinationPadding)
+        var outputFloats = rowFloats + HorizontalResampler.DestinationPadding;
+        if (_outputRow.Length < 2 * outputFloats)
         {
-            _outputRow = new float[rowFloats + HorizontalResampler.DestinationPadding];
+            _outputRow = new float[2 * outputFloats];
         }
 
         var (scale, bias) = Normalization(spec);
         var region = _region.AsSpan();
-        var columnSums = _columnSums.AsSpan(0, stride);
-        var padded = _columnSums.AsSpan(0, columnFloats);
-        var outputRow = _outputRow.AsSpan(0, rowFloats + HorizontalResampler.DestinationPadding);
+        var sums0 = _columnSums.AsSpan(0, columnFloats);
+        var sums1 = _columnSums.AsSpan(half, columnFloats);
+
+        // The slack past the row is read with zero weights: it must hold finite numbers (0 * NaN is NaN).
+        sums0[rowBytes..].Clear();
+        sums1[rowBytes..].Clear();
+        var out0 = _outputRow.AsSpan(0, outputFloats);
+        var out1 = _outputRow.AsSpan(outputFloats, outputFloats);
         var first = _vertical.First;
         var count = _vertical.Count;
         var weights = _vertical.Weights;
         var tapStride = _vertical.TapStride;
-        for (var y = 0; y < spec.Height; y++)
+        var y = 0;
+        for (; y + 1 < spec.Height; y += 2)
         {
-            VerticalResampler.Run(region, stride, first[y], weights.Slice(y * tapStride, count[y]), columnSums);
-            HorizontalResampler.Run(padded, _horizontal, flip, scale, bias, outputRow);
-            PixelStore.StoreRow(outputRow[..rowFloats], y, spec, destination);
+            VerticalResampler.Run(region, stride, first[y], weights.Slice(y * tapStride, count[y]), sums0[..rowBytes]);
+            VerticalResampler.Run(region, stride, first[y + 1], weights.Slice((y + 1) * tapStride, count[y + 1]), sums1[..rowBytes]);
+            HorizontalResampler.RunPair(sums0, sums1, _horizontal, flip, scale, bias, out0, out1);
+            PixelStore.StoreRow(out0[..rowFloats], y, spec, destination);
+            PixelStore.StoreRow(out1[..rowFloats], y + 1, spec, destination);
+        }
+
+        if (y < spec.Height)
+        {
+            VerticalResampler.Run(region, stride, first[y], weights.Slice(y * tapStride, count[y]), sums0[..rowBytes]);
+            HorizontalResampler.Run(sums0, _horizontal, flip, scale, bias, out0);
+            PixelStore.StoreRow(out0[..rowFloats], y, spec, destination);
         }
     }
 

@@ -20,6 +20,7 @@ public sealed class LoaderMetrics
     private long _queueDepthSum;
     private long _queueSamples;
     private int _queueDepth;
+    private long _workerAllocatedBytes;
 
     /// <summary>Images handed to the consumer.</summary>
     public long Images => Volatile.Read(ref _images);
@@ -62,6 +63,9 @@ public sealed class LoaderMetrics
     /// <summary>Distinct bad records found so far.</summary>
     public long BadRecords => Volatile.Read(ref _badRecords);
 
+    /// <summary>Managed bytes the worker threads allocated (the per-sample path allocates none).</summary>
+    public long WorkerAllocatedBytes => Volatile.Read(ref _workerAllocatedBytes);
+
     /// <summary>Zeroes every counter (between warm-up and a measurement, say).</summary>
     public void Reset()
     {
@@ -75,7 +79,10 @@ public sealed class LoaderMetrics
         Volatile.Write(ref _skipped, 0);
         Volatile.Write(ref _queueDepthSum, 0);
         Volatile.Write(ref _queueSamples, 0);
+        Volatile.Write(ref _workerAllocatedBytes, 0);
     }
+
+    internal void AddWorkerAllocations(long bytes) => Interlocked.Add(ref _workerAllocatedBytes, bytes);
 
     internal void AddStageTimes(long readTicks, long decodeTicks)
     {

@@ -5,7 +5,8 @@
 # The last line is `test_top1=NN.NN`. A benchmark, not a CI test.
 #
 # Knobs (environment): FM_DIR (runs/fashion-mnist), FM_EPOCHS (4), FM_BATCH (128), FM_ARCH (resnet-tiny),
-# FM_LR (per 256 images; default 0.512), ARTIFACTS (a dotnet --artifacts-path; default the projects' bin/).
+# FM_LR (per 256 images; default 0.512), FM_THREADS (loader decode threads, 1), FM_TORCH_THREADS (libtorch threads, 1:
+# on 2 cores one decode thread beside one compute thread beats two of each fighting over the cores), ARTIFACTS (a dotnet --artifacts-path; default the projects' bin/).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash scripts/setup.sh
@@ -16,6 +17,8 @@ epochs=${FM_EPOCHS:-4}
 batch=${FM_BATCH:-128}
 arch=${FM_ARCH:-resnet-tiny}
 lr=${FM_LR:-0.512}
+threads=${FM_THREADS:-1}
+torch_threads=${FM_TORCH_THREADS:-1}
 idx=/usr/share/datasets/fashion-mnist
 
 if [ ! -f "$idx/train-images-idx3-ubyte.gz" ]; then
@@ -52,7 +55,7 @@ prepared=$(date +%s)
 
 echo "== train $arch, $epochs epochs, batch $batch, 28 px (random-resized-crop scale 0.6-1, flip)"
 trainer train --data "$work/records/train" --val "$work/records/test" --arch "$arch" --epochs "$epochs" --batch "$batch" \
-  --image-size 28 --eval-resize 28 --min-crop-scale 0.6 --lr "$lr" --loader cpu --amp off \
+  --image-size 28 --eval-resize 28 --min-crop-scale 0.6 --lr "$lr" --loader cpu --amp off --threads "$threads" --torch-threads "$torch_threads" \
   --metrics "$work/metrics.jsonl" --output "$work/run"
 trained=$(date +%s)
 

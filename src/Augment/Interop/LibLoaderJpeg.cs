@@ -27,8 +27,16 @@ internal static partial class LibLoaderJpeg
     public static unsafe partial int ReadHeader(JpegDecompressorHandle decoder, byte* data, nuint size, out int width,
         out int height, out int components, byte* message, int messageCapacity);
 
+    /// <summary>
+    /// Rows may start up to <see cref="MaxLeftPad"/> pixels left of <paramref name="x"/> (libjpeg crops at iMCU
+    /// boundaries): pixel x lands at <c>row * outputStride + leftPad * 3</c>. A stride of (width + MaxLeftPad) * 3 lets
+    /// libjpeg write the rows in place; a smaller one costs a copy per row.
+    /// </summary>
     [LibraryImport(LibraryName, EntryPoint = "loader_jpeg_decode_region")]
     public static unsafe partial int DecodeRegion(JpegDecompressorHandle decoder, byte* data, nuint size, int scaleNum,
-        int x, int y, int width, int height, byte* output, nuint outputStride, nuint outputCapacity,
+        int x, int y, int width, int height, byte* output, nuint outputStride, nuint outputCapacity, out int leftPad,
         out int scaledWidth, out int scaledHeight, byte* message, int messageCapacity);
+
+    /// <summary>The widest iMCU (4x horizontal sampling x 8 pixels) less one.</summary>
+    public const int MaxLeftPad = 31;
 }

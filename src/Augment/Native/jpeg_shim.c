@@ -121,10 +121,14 @@ int loader_jpeg_read_header(lj_decoder* d, const uint8_t* data, size_t size, int
  * Decodes the rectangle [x, x + w) x [y, y + h) of the image scaled by scale_num/8 (coordinates in the scaled
  * image, whose size is ceil(width * scale_num / 8) x ceil(height * scale_num / 8), returned in scaled_width and
  * scaled_height) into out as RGB, rows out_stride bytes apart.
+ *
+ * libjpeg can only start a row at an iMCU boundary, so each row may begin *left_pad pixels before x: pixel x of the
+ * image lands at out + row * out_stride + *left_pad * 3. Rows are decoded straight into out when out_stride holds the
+ * padded row (w + 32 pixels always does); otherwise (and for CMYK) through a scanline buffer, with *left_pad = 0.
  */
 int loader_jpeg_decode_region(lj_decoder* d, const uint8_t* data, size_t size, int scale_num, int x, int y, int w,
-                              int h, uint8_t* out, size_t out_stride, size_t out_capacity, int* scaled_width,
-                              int* scaled_height, char* message, int message_capacity) {
+                              int h, uint8_t* out, size_t out_stride, size_t out_capacity, int* left_pad,
+                              int* scaled_width, int* scaled_height, char* message, int message_capacity) {
     struct jpeg_decompress_struct* cinfo = &d->cinfo;
     d->error.message = message;
     d->error.message_capacity = message_capacity;
@@ -179,6 +183,22 @@ int loader_jpeg_decode_region(lj_decoder* d, const uint8_t* data, size_t size, i
     }
 
     size_t skip = (size_t)((JDIMENSION)x - crop_x);
+    if (!cmyk && need <= out_stride && out_stride * (size_t)(h - 1) + need <= out_capacity) {
+        /* Fast path: libjpeg writes each padded row where it belongs; no copy. */
+        *left_pad = (int)skip;
+        for (int r = 0; r < h; r++) {
+            JSAMPROW rows[1] = {out + (size_t)r * out_stride};
+            if (jpeg_read_scanlines(cinfo, rows, 1) != 1) {
+                lj_set_message(d, message, message_capacity, "the JPEG stream ended before the image did");
+                jpeg_abort_decompress(cinfo);
+                return LJ_ERROR_JPEG;
+            }
+        }
+        jpeg_abort_decompress(cinfo);
+        return LJ_OK;
+    }
+
+    *left_pad = 0;
     JSAMPROW rows[1] = {d->row};
     for (int r = 0; r < h; r++) {
         if (jpeg_read_scanlines(cinfo, rows, 1) != 1) {

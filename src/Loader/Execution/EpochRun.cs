@@ -16,8 +16,9 @@ namespace Loader.Pipeline.Execution;
 /// so all workers help finish the oldest batch first and the next batch is started while the last samples of the
 /// previous one are still decoding. A batch is "opened" (given a free slot and its planned sample ids), in order,
 /// by one opener thread; when no slot is free the opener waits and the workers soon run out of opened work: that
-/// is the back-pressure. Each worker
-/// decodes its sample straight into the slot. The worker that finishes a batch's last sample publishes it, and
+/// is the back-pressure. The opener is the only thread that waits for slots, so no worker ever waits while holding
+/// work another one needs. Each worker decodes its sample straight into the slot. The worker that finishes a
+/// batch's last sample publishes it, and
 /// every following batch that is already complete, into a bounded channel, so batches leave in plan order even
 /// though they complete out of order. At most <c>slots</c> batches exist at once, so the ring of open batches
 /// indexed by <c>batch % slots</c> never overwrites one that is still needed.
@@ -84,13 +85,8 @@ internal sealed class EpochRun : IDisposable
         }
     }
 
-    public EpochPlan Plan => _plan;
-
     /// <summary>The worker threads and the opener (tests check that they all stop).</summary>
     internal IReadOnlyList<Thread> Threads => [.. _threads, _opener];
-
-    /// <summary>True once every batch of the plan has been handed to the consumer.</summary>
-    public bool IsFinished => _delivered == _plan.BatchCount;
 
     /// <summary>The next batch, waiting for it if need be; <c>null</c> at the end of the epoch.</summary>
     public Batch? Next()
@@ -249,6 +245,7 @@ internal sealed class EpochRun : IDisposable
         ISampleWorker worker = _loader.Workers[workerIndex];
         CancellationToken cancellation = _cancellation.Token;
         int batchSize = _plan.BatchSize;
+        long allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
         try
         {
             while (!cancellation.IsCancellationRequested)
@@ -281,6 +278,10 @@ internal sealed class EpochRun : IDisposable
         catch (Exception e)
         {
             Fail(e);
+        }
+        finally
+        {
+            _loader.Metrics.AddWorkerAllocations(GC.GetAllocatedBytesForCurrentThread() - allocatedAtStart);
         }
     }
 

@@ -7,8 +7,6 @@ using Loader.Trainer.Logging;
 using Loader.Trainer.Models;
 using Loader.Trainer.Recipe;
 using Loader.Trainer.Training;
-using Spectre.Console;
-using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
@@ -53,10 +51,10 @@ public static class TrainCommand
         {
             string from = File.Exists(Path.Combine(args.Resume, CheckpointStore.StateFile)) ? args.Resume : Path.Combine(args.Resume, "checkpoint");
             session.Resume(from);
-            AnsiConsole.MarkupLineInterpolated($"resumed from [bold]{from}[/]: epoch {session.Epoch + 1}, step {session.GlobalStep}");
+            Console.WriteLine($"resumed from {from}: epoch {session.Epoch + 1}, step {session.GlobalStep}");
         }
-        AnsiConsole.MarkupLineInterpolated(
-            $"[bold]{spec.Name}[/] ({model.parameters().Sum(p => p.numel()):N0} parameters, {classes} classes) on {device.type}, amp {args.Amp.ToString().ToLowerInvariant()}, batch {args.Batch}, {args.Epochs} epochs, lr {recipe.BaseLearningRate:G4}, warmup {recipe.WarmupEpochs} epochs, mixup {recipe.MixUpAlpha}, {train.BatchesPerEpoch} steps/epoch");
+        Console.WriteLine(
+            $"{spec.Name} ({model.parameters().Sum(p => p.numel()):N0} parameters, {classes} classes) on {device.type}, amp {args.Amp.ToString().ToLowerInvariant()}, batch {args.Batch}, {args.Epochs} epochs, lr {recipe.BaseLearningRate:G4}, warmup {recipe.WarmupEpochs} epochs, mixup {recipe.MixUpAlpha}, {train.BatchesPerEpoch} steps/epoch");
 
         var metricsLog = new MetricsLog(args.Metrics ?? Path.Combine(args.Output, "metrics.jsonl"), append: args.Resume != null);
         var tensorBoard = new TensorBoardLog(Path.Combine(args.Output, "tensorboard"));
@@ -79,7 +77,7 @@ public static class TrainCommand
         });
         if (interrupted)
         {
-            AnsiConsole.MarkupLineInterpolated($"interrupted: checkpoint saved to [bold]{checkpoint}[/] (epoch {session.Epoch + 1}, step {session.GlobalStep}); continue with --resume {args.Output}");
+            Console.WriteLine($"interrupted: checkpoint saved to {checkpoint} (epoch {session.Epoch + 1}, step {session.GlobalStep}); continue with --resume {args.Output}");
             return 130;
         }
         IReadOnlyList<string> plots = CurvePlotter.Save(session.History, Path.Combine(args.Output, "plots"));

@@ -71,7 +71,9 @@ public sealed class LoaderBatchSource : IBatchSource
                 Tensor labels = _deviceLabels ?? _hostLabels;
                 imagesView = batch.Count == _options.BatchSize ? null : images.narrow(0, 0, batch.Count);
                 labelsView = batch.Count == _options.BatchSize ? null : labels.narrow(0, 0, batch.Count);
-                yield return new TrainingBatch(imagesView ?? images, labelsView ?? labels, batch.Count, batch.StateAfter.Position);
+                // At the end of an epoch the loader's state has already moved on to (epoch + 1, 0).
+                long after = batch.StateAfter.Epoch == epoch ? batch.StateAfter.Position : batch.Position + batch.Count;
+                yield return new TrainingBatch(imagesView ?? images, labelsView ?? labels, batch.Count, after);
             }
         }
         finally

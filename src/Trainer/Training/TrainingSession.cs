@@ -98,11 +98,6 @@ public sealed class TrainingSession : IDisposable
             StepCompleted?.Invoke(new StepInfo(Epoch, batchInEpoch, _train.BatchesPerEpoch, GlobalStep, lossValue, lr,
                                                samplesThisRun / clock.Elapsed.TotalSeconds));
         }
-        if (cancellation.IsCancellationRequested && Position < _train.SamplesPerEpoch)
-        {
-            AccumulateLoss(lossSum);
-            return null;
-        }
         AccumulateLoss(lossSum);
         double seconds = clock.Elapsed.TotalSeconds;
         EvalResult? eval = _validation is null ? null : Evaluator.Evaluate(Model, _validation, Device, _options.Amp, Model.Classes);

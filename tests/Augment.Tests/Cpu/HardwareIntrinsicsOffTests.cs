@@ -29,7 +29,7 @@ public sealed class HardwareIntrinsicsOffTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "exec", assembly, "-class", typeof(KernelTests).FullName!, "-class", typeof(CpuSampleDecoderGoldenTests).FullName! })
+        foreach (var argument in new[] { "exec", assembly, "-class", typeof(KernelTests).FullName!, "-class", typeof(CpuSampleDecoderGoldenTests).FullName!, "-class", typeof(ReferencePipelineTests).FullName! })
         {
             start.ArgumentList.Add(argument);
         }

@@ -80,6 +80,38 @@ public sealed class KernelTests
         }
     }
 
+    [Theory]
+    [InlineData(300, 224, false)]
+    [InlineData(150, 224, true)]
+    [InlineData(900, 224, true)]
+    public void HorizontalResampler_RunPair_EqualsTwoRuns(int inputWidth, int outputWidth, bool flip)
+    {
+        var random = new Random(inputWidth + 1);
+        var axis = new AxisCoefficients();
+        axis.Compute(1.5, inputWidth - 2.5, outputWidth, 1, inputWidth);
+        var rows = new float[2][];
+        var pair = new float[2][];
+        var single = new float[2][];
+        for (var k = 0; k < 2; k++)
+        {
+            rows[k] = Enumerable.Range(0, (inputWidth * 3) + HorizontalResampler.SourceSlack(axis)).Select(_ => random.NextSingle() * 255).ToArray();
+            pair[k] = new float[(outputWidth * 3) + HorizontalResampler.DestinationPadding];
+            single[k] = new float[pair[k].Length];
+        }
+
+        var scale = Vector128.Create(0.01f, 0.02f, 0.03f, 0f);
+        var bias = Vector128.Create(-1f, -2f, -3f, 0f);
+        HorizontalResampler.RunPair(rows[0], rows[1], axis, flip, scale, bias, pair[0], pair[1]);
+        for (var k = 0; k < 2; k++)
+        {
+            HorizontalResampler.Run(rows[k], axis, flip, scale, bias, single[k]);
+            for (var i = 0; i < outputWidth * 3; i++)
+            {
+                Assert.True(Math.Abs(pair[k][i] - single[k][i]) < 1e-4f, $"row {k} [{i}]: {pair[k][i]} vs {single[k][i]}");
+            }
+        }
+    }
+
     [Fact]
     public void AxisCoefficients_DownscaleByTwo_IsPilsTriangleFilter()
     {

@@ -18,17 +18,24 @@ public sealed class LibLoaderJpegTests
     {
         var jpeg = Fixture.ImageBytes(file);
         using var decoder = LibLoaderJpeg.Create();
-        var (scaledWidth, scaledHeight, full) = Decode(decoder, jpeg, scale, 0, 0, null, null);
-        var (_, _, region) = Decode(decoder, jpeg, scale, x, y, width, height);
-        for (var row = 0; row < height; row++)
+        var (scaledWidth, scaledHeight, _, full) = Decode(decoder, jpeg, scale, 0, 0, null, null, 0);
+
+        // A tight stride (rows copied out of libjpeg's scanline) and a padded one (rows written in place).
+        foreach (var extra in new[] { 0, LibLoaderJpeg.MaxLeftPad })
         {
-            var expected = full.AsSpan((((y + row) * scaledWidth) + x) * 3, width * 3);
-            var actual = region.AsSpan(row * width * 3, width * 3);
-            Assert.True(expected.SequenceEqual(actual), $"row {row} differs ({scaledWidth}x{scaledHeight} at {scale}/8)");
+            var stride = (width + extra) * 3;
+            var (_, _, leftPad, region) = Decode(decoder, jpeg, scale, x, y, width, height, extra);
+            Assert.InRange(leftPad, 0, extra);
+            for (var row = 0; row < height; row++)
+            {
+                var expected = full.AsSpan((((y + row) * scaledWidth) + x) * 3, width * 3);
+                var actual = region.AsSpan((row * stride) + (leftPad * 3), width * 3);
+                Assert.True(expected.SequenceEqual(actual), $"row {row} differs ({scaledWidth}x{scaledHeight} at {scale}/8, stride {stride}, pad {leftPad})");
+            }
         }
     }
 
-    private static unsafe (int Width, int Height, byte[] Pixels) Decode(JpegDecompressorHandle decoder, byte[] jpeg, int scale, int x, int y, int? width, int? height)
+    private static unsafe (int Width, int Height, int LeftPad, byte[] Pixels) Decode(JpegDecompressorHandle decoder, byte[] jpeg, int scale, int x, int y, int? width, int? height, int extra)
     {
         var message = new byte[256];
         int w, h, c;
@@ -42,16 +49,18 @@ public sealed class LibLoaderJpegTests
         var scaledHeight = ((h * scale) + 7) / 8;
         var rw = width ?? scaledWidth;
         var rh = height ?? scaledHeight;
-        var pixels = new byte[rw * rh * 3];
+        var stride = (rw + extra) * 3;
+        var pixels = new byte[stride * rh];
+        int leftPad;
         fixed (byte* data = jpeg)
         fixed (byte* output = pixels)
         fixed (byte* m = message)
         {
-            var rc = LibLoaderJpeg.DecodeRegion(decoder, data, (nuint)jpeg.Length, scale, x, y, rw, rh, output, (nuint)(rw * 3), (nuint)pixels.Length, out var sw, out var sh, m, message.Length);
+            var rc = LibLoaderJpeg.DecodeRegion(decoder, data, (nuint)jpeg.Length, scale, x, y, rw, rh, output, (nuint)stride, (nuint)pixels.Length, out leftPad, out var sw, out var sh, m, message.Length);
             Assert.Equal(0, rc);
             Assert.Equal((scaledWidth, scaledHeight), (sw, sh));
         }
 
-        return (scaledWidth, scaledHeight, pixels);
+        return (scaledWidth, scaledHeight, leftPad, pixels);
     }
 }

@@ -16,6 +16,7 @@ public class KernelBenchmarks
     private readonly byte[] _region = new byte[RegionWidth * RegionHeight * 3];
     private readonly float[] _row = new float[(RegionWidth * 3) + 64];
     private readonly float[] _outputRow = new float[(Output * 3) + HorizontalResampler.DestinationPadding];
+    private readonly float[] _outputRow2 = new float[(Output * 3) + HorizontalResampler.DestinationPadding];
     private readonly byte[] _sample = new byte[OutputSpec.ImageNet().BytesPerSample];
     private readonly AxisCoefficients _horizontal = new();
     private readonly AxisCoefficients _vertical = new();
@@ -53,6 +54,15 @@ public class KernelBenchmarks
         for (var y = 0; y < Output; y++)
         {
             HorizontalResampler.Run(_row, _horizontal, flip: (y & 1) == 0, Vector128.Create(1f), Vector128<float>.Zero, _outputRow);
+        }
+    }
+
+    [Benchmark]
+    public void HorizontalPassRowPairs()
+    {
+        for (var y = 0; y < Output; y += 2)
+        {
+            HorizontalResampler.RunPair(_row, _row, _horizontal, flip: (y & 2) == 0, Vector128.Create(1f), Vector128<float>.Zero, _outputRow, _outputRow2);
         }
     }
 

@@ -99,6 +99,7 @@ internal static class ThroughputBenchmark
             train_vs_full_decode = Math.Round(Median(results["train_transform"]) / baseline, 3),
             eval_vs_full_decode = Math.Round(Median(results["eval_transform"]) / baseline, 3),
             train_vs_full_decode_cpu = Math.Round(Median(cpuResults["train_transform"]) / cpuBaseline, 3),
+            train_vs_full_decode_cpu_per_round = cpuResults["train_transform"].Zip(cpuResults["turbojpeg_full_decode"], (t, b) => Math.Round(t / b, 3)).ToArray(),
             eval_vs_full_decode_cpu = Math.Round(Median(cpuResults["eval_transform"]) / cpuBaseline, 3),
             processor_count = Environment.ProcessorCount,
             runtime = Environment.Version.ToString(),

@@ -1,0 +1,109 @@
+using Loader.Augment;
+using Loader.Pipeline;
+using Loader.Records.Format;
+using Loader.Trainer.Data;
+using SkiaSharp;
+using static TorchSharp.torch;
+
+namespace Loader.Trainer.Tests.Data;
+
+/// <summary>The record loader's batches arrive in the training tensors unchanged: pixels, labels, partial batches.</summary>
+public sealed class LoaderBatchSourceTests : IDisposable
+{
+    private static readonly SKColor[] s_colors = [new(200, 30, 30), new(30, 200, 30), new(30, 30, 200)];
+    private readonly string _directory = Directory.CreateTempSubdirectory("trainer-records-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    /// <summary>A plain TFRecord shard of solid-colour 32x32 JPEGs; sample i has label i % 3.</summary>
+    private void WriteShard(int count)
+    {
+        using FileStream shard = File.Create(Path.Combine(_directory, "data-00000-of-00001.tfrecord"));
+        var header = new byte[TfRecordFraming.HeaderSize];
+        var footer = new byte[TfRecordFraming.FooterSize];
+        for (int i = 0; i < count; i++)
+        {
+            int label = i % 3;
+            using var bitmap = new SKBitmap(32, 32);
+            bitmap.Erase(s_colors[label]);
+            using SKData jpeg = bitmap.Encode(SKEncodedImageFormat.Jpeg, 100);
+            byte[] payload = new ImageExample(jpeg.ToArray(), label, $"n0000000{label}", $"colour {label}", $"{i}.jpg", 32, 32, 3).ToPayload();
+            TfRecordFraming.WriteHeader(header, payload.Length);
+            TfRecordFraming.WriteFooter(footer, Crc32C.Compute(payload));
+            shard.Write(header);
+            shard.Write(payload);
+            shard.Write(footer);
+        }
+    }
+
+    [Fact]
+    public void ReadEpoch_EvalOrder_CopiesPixelsAndLabelsIntoTheTensors()
+    {
+        WriteShard(12);
+        var options = new LoaderOptions
+        {
+            DataDirectory = _directory,
+            BatchSize = 5,
+            Threads = 2,
+            Train = false,
+            Augment = new AugmentOptions { OutputSize = 32, EvalResize = 32 },
+            Output = OutputSpec.ImageNet(32),
+            LastBatch = LastBatchPolicy.Partial,
+        };
+        using var source = new LoaderBatchSource(options, CPU);
+        Assert.Equal(3, source.ClassCount);
+
+        var counts = new List<int>();
+        var positions = new List<long>();
+        int sample = 0;
+        foreach (TrainingBatch batch in source.ReadEpoch(0, 0))
+        {
+            counts.Add(batch.Count);
+            positions.Add(batch.PositionAfter);
+            Assert.Equal([batch.Count, 3L, 32L, 32L], batch.Images.shape);
+            long[] labels = batch.Labels.data<long>().ToArray();
+            for (int i = 0; i < batch.Count; i++, sample++)
+            {
+                Assert.Equal(sample % 3, labels[i]);
+                SKColor colour = s_colors[labels[i]];
+                float[] expected =
+                [
+                    ((colour.Red / 255f) - 0.485f) / 0.229f,
+                    ((colour.Green / 255f) - 0.456f) / 0.224f,
+                    ((colour.Blue / 255f) - 0.406f) / 0.225f,
+                ];
+                using Tensor means = batch.Images[i].mean([1L, 2L]);
+                float[] actual = means.data<float>().ToArray();
+                for (int c = 0; c < 3; c++)
+                    Assert.True(Math.Abs(expected[c] - actual[c]) < 0.1f, $"sample {sample} channel {c}: {actual[c]} vs {expected[c]}");
+            }
+        }
+        Assert.Equal([5, 5, 2], counts);
+        Assert.Equal([5L, 10L, 12L], positions);
+    }
+
+    [Fact]
+    public void ReadEpoch_FromAPosition_ResumesThere()
+    {
+        WriteShard(12);
+        var options = new LoaderOptions
+        {
+            DataDirectory = _directory,
+            BatchSize = 4,
+            Threads = 1,
+            Train = true,
+            Augment = new AugmentOptions { OutputSize = 16 },
+            Output = OutputSpec.ImageNet(16),
+            LastBatch = LastBatchPolicy.Drop,
+            Seed = 9,
+        };
+        List<long[]> full = [], resumed = [];
+        using (var source = new LoaderBatchSource(options, CPU))
+            foreach (TrainingBatch batch in source.ReadEpoch(1, 0)) full.Add(batch.Labels.data<long>().ToArray());
+        using (var source = new LoaderBatchSource(options, CPU))
+            foreach (TrainingBatch batch in source.ReadEpoch(1, 4)) resumed.Add(batch.Labels.data<long>().ToArray());
+
+        Assert.Equal(3, full.Count);
+        Assert.Equal(full.Skip(1), resumed);
+    }
+}
