@@ -23,9 +23,10 @@ internal static class CompareCommand
         var output = new Option<string>("--out") { Description = "Folder for compare.json and compare.png", DefaultValueFactory = _ => "loader-bench-compare" };
         var python = new Option<string>("--python") { Description = "Python with torch and torchvision", DefaultValueFactory = _ => "/usr/bin/python3" };
         var script = new Option<string?>("--peer-script") { Description = "Default: tools/peers/torchvision_loader.py above the working directory" };
+        var repeat = new Option<int>("--repeat") { Description = "Measure each configuration this many times (ours and theirs alternating); report medians", DefaultValueFactory = _ => 1 };
         var command = new Command("compare", "Our loader against torchvision's DataLoader, same images, same run")
         {
-            data, images, threads, batch, epochs, modes, output, python, script,
+            data, images, threads, batch, epochs, modes, output, python, script, repeat,
         };
         command.SetAction(parse =>
         {
@@ -39,30 +40,42 @@ internal static class CompareCommand
             int[] threadCounts = [.. parse.GetValue(threads)!.Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture))];
             string[] modeNames = parse.GetValue(modes)!.Split(',');
             return Run(parse.GetValue(data)!, parse.GetValue(images)!, threadCounts, modeNames, parse.GetValue(batch),
-                       parse.GetValue(epochs), parse.GetValue(output)!, parse.GetValue(python)!, peer);
+                       parse.GetValue(epochs), Math.Max(1, parse.GetValue(repeat)), parse.GetValue(output)!,
+                       parse.GetValue(python)!, peer);
         });
         return command;
     }
 
-    private static int Run(string data, string images, int[] threadCounts, string[] modes, int batch, int epochs,
+    private static int Run(string data, string images, int[] threadCounts, string[] modes, int batch, int epochs, int repeat,
                            string outDir, string python, string peerScript)
     {
-        var rows = new List<CompareRow>();
-        foreach (string mode in modes)
+        // Each configuration is measured `repeat` times, ours and theirs back to back, so that both see the same
+        // machine load; the medians are reported.
+        var configurations = modes.SelectMany(mode => threadCounts.Select(threads => (Mode: mode, Threads: threads))).ToArray();
+        var ours = configurations.ToDictionary(c => c, _ => new List<BenchResult>());
+        var theirs = configurations.ToDictionary(c => c, _ => new List<double>());
+        for (int round = 1; round <= repeat; round++)
         {
-            bool eval = mode == "eval";
-            foreach (int threads in threadCounts)
+            foreach (var config in configurations)
             {
-                AnsiConsole.MarkupLineInterpolated($"[grey]{mode}, {threads} thread(s): ours ...[/]");
-                BenchResult ours = BenchRunner.Run(new BenchSettings(data, batch, threads, epochs, eval));
-                AnsiConsole.MarkupLineInterpolated($"[grey]{mode}, {threads} worker(s): torchvision ...[/]");
-                double theirs = PeerRunner.Run(python, peerScript, images, threads, batch, epochs, eval);
-                rows.Add(new CompareRow(mode, threads, ours.ImagesPerSecond, theirs, Math.Round(ours.ImagesPerSecond / theirs, 2),
-                                        ours.RssMaxMegabytes, ours.SlotMegabytes));
+                bool eval = config.Mode == "eval";
+                AnsiConsole.MarkupLineInterpolated($"[grey]round {round}/{repeat}, {config.Mode}, {config.Threads} thread(s)/worker(s)[/]");
+                ours[config].Add(BenchRunner.Run(new BenchSettings(data, batch, config.Threads, epochs, eval)));
+                theirs[config].Add(PeerRunner.Run(python, peerScript, images, config.Threads, batch, epochs, eval));
             }
         }
 
-        var table = new Table().AddColumns("mode", "threads / workers", "ours images/s", "torchvision images/s", "ratio",
+        var rows = new List<CompareRow>();
+        foreach (var config in configurations)
+        {
+            double oursMedian = Median(ours[config].Select(r => r.ImagesPerSecond));
+            double theirsMedian = Median(theirs[config]);
+            rows.Add(new CompareRow(config.Mode, config.Threads, oursMedian, theirsMedian, Math.Round(oursMedian / theirsMedian, 2),
+                                    ours[config].Max(r => r.RssMaxMegabytes), ours[config][0].SlotMegabytes,
+                                    [.. ours[config].Select(r => r.ImagesPerSecond)], [.. theirs[config]]));
+        }
+
+        var table = new Table().AddColumns("mode", "threads / workers", "ours images/s (median)", "torchvision images/s (median)", "ratio",
                                            "our RSS MB (slots MB)");
         foreach (CompareRow row in rows)
         {
@@ -79,7 +92,15 @@ internal static class CompareCommand
         Console.WriteLine($"wrote {jsonPath} and {pngPath}");
         return 0;
     }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        double[] sorted = [.. values.Order()];
+        int middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
 }
 
 internal sealed record CompareRow(string Mode, int Threads, double OursImagesPerSecond, double TorchvisionImagesPerSecond,
-                                  double Ratio, double OursRssMegabytes, double SlotMegabytes);
+                                  double Ratio, double OursRssMegabytes, double SlotMegabytes, double[] OursRuns,
+                                  double[] TorchvisionRuns);
