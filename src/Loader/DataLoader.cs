@@ -204,9 +204,9 @@ public sealed class DataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>, ID
 
     private EpochPlan PlanEpoch(int epoch, long start)
     {
-        EpochPermutation order = _options.Train
-            ? EpochPermutation.Shuffled(_source.Count, _options.Seed, epoch)
-            : EpochPermutation.Sequential(_source.Count);
+        EpochPermutation order = !_options.Train ? EpochPermutation.Sequential(_source.Count)
+            : _options.ShuffleBlockSize > 1 ? EpochPermutation.BlockShuffled(_source.Count, _options.ShuffleBlockSize, _options.Seed, epoch)
+            : EpochPermutation.Shuffled(_source.Count, _options.Seed, epoch);
         return new EpochPlan(order, epoch, start, _options.Rank, _options.WorldSize, _options.BatchSize, _options.LastBatch);
     }
 

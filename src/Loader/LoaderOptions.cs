@@ -37,6 +37,10 @@ public sealed record LoaderOptions
 
     public bool VerifyCrc { get; init; } = true;
 
+    /// <summary>0 (default): a full shuffle every epoch. N &gt; 1: block-local shuffle for slow storage, reading N
+    /// consecutive records together (blocks in random order, records shuffled inside their block).</summary>
+    public int ShuffleBlockSize { get; init; }
+
     /// <summary>Where the one line per bad sample goes; <c>null</c> writes to standard error.</summary>
     public Action<string>? Log { get; init; }
 
@@ -53,6 +57,7 @@ public sealed record LoaderOptions
         ArgumentOutOfRangeException.ThrowIfNegative(Rank);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(Rank, WorldSize);
         ArgumentOutOfRangeException.ThrowIfNegative(PrefetchDepth);
+        ArgumentOutOfRangeException.ThrowIfNegative(ShuffleBlockSize);
         if (!Enum.IsDefined(LastBatch))
         {
             throw new ArgumentOutOfRangeException(nameof(LastBatch), LastBatch, "Unknown last-batch policy.");

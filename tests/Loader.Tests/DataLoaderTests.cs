@@ -281,6 +281,19 @@ public class DataLoaderTests
     }
 
     [Fact]
+    public void BlockShuffle_StillDeliversEverySampleOnce_AndResumesExactly()
+    {
+        LoaderOptions options = LoaderRuns.Options() with { ShuffleBlockSize = 16 };
+        using var loader = LoaderRuns.Create(options, new PatternSampleSource(150));
+        List<SeenBatch> epoch = LoaderRuns.Epoch(loader);
+        Assert.Equal(Enumerable.Range(0, 150).Select(i => (long)i), epoch.SelectMany(b => b.Ids).Order());
+        Assert.All(epoch.Take(18), b => Assert.Single(b.Ids.Select(id => id / 16).Distinct())); // batch 8 inside block 16
+
+        using var resumed = LoaderRuns.Create(options, new PatternSampleSource(150), new LoaderState(17, 0, 40));
+        LoaderRuns.AssertSame(epoch.Skip(5).ToList(), LoaderRuns.Epoch(resumed));
+    }
+
+    [Fact]
     public void Create_RejectsAStateFromAnotherSeed() =>
         Assert.Throws<ArgumentException>(() => LoaderRuns.Create(LoaderRuns.Options(seed: 1), new PatternSampleSource(10),
                                                                   new LoaderState(2, 0, 0)));

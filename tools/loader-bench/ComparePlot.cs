@@ -19,8 +19,11 @@ internal static class ComparePlot
         plot.Title($"ImageNet sample, batch {batchSize}: images/s delivered to the training loop");
         plot.XLabel("threads (ours) / workers (torchvision)");
         plot.YLabel("images/s");
+        double[] ticks = [.. rows.Select(r => (double)r.Threads).Distinct().Order()];
+        plot.Axes.Bottom.SetTicks(ticks, [.. ticks.Select(t => t.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        plot.Axes.SetLimitsX(ticks[0] - 0.5, ticks[^1] + 0.5);
         plot.Axes.SetLimitsY(0, rows.Max(r => Math.Max(r.OursImagesPerSecond, r.TorchvisionImagesPerSecond)) * 1.1);
-        plot.ShowLegend();
+        plot.ShowLegend(ScottPlot.Edge.Bottom);
         plot.SavePng(path, 900, 560);
     }
 }

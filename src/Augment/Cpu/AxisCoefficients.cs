@@ -18,6 +18,9 @@ internal sealed class AxisCoefficients
     /// <summary>Weights per output position (the stride of <see cref="Weights"/>).</summary>
     public int TapStride { get; private set; }
 
+    /// <summary>The most taps any output position has (the others' weights are zero up to <see cref="TapStride"/>).</summary>
+    public int MaxCount { get; private set; }
+
     /// <summary>Lowest input index any output reads (absolute, before <see cref="Rebase"/>).</summary>
     public int MinIndex { get; private set; }
 
@@ -52,6 +55,7 @@ internal sealed class AxisCoefficients
         var invFilterScale = 1.0 / filterScale;
         var minIndex = int.MaxValue;
         var maxIndex = int.MinValue;
+        var maxCount = 0;
         Span<double> raw = stackalloc double[tapStride];
         for (var i = 0; i < outputLength; i++)
         {
@@ -95,10 +99,12 @@ internal sealed class AxisCoefficients
             _count[i] = count;
             minIndex = Math.Min(minIndex, first);
             maxIndex = Math.Max(maxIndex, first + count);
+            maxCount = Math.Max(maxCount, count);
         }
 
         MinIndex = minIndex;
         MaxIndexExclusive = maxIndex;
+        MaxCount = maxCount;
     }
 
     /// <summary>Makes <see cref="First"/> relative to <paramref name="origin"/> (the first decoded row or column).</summary>

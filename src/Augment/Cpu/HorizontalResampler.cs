@@ -25,7 +25,9 @@ internal static class HorizontalResampler
 
     /// <summary>
     /// Two rows with the same coefficients at once (x64 with FMA): each weight is loaded once for both rows and the
-    /// per-pixel bookkeeping is shared, which is most of this pass's cost. Elsewhere, two calls to <see cref="Run"/>.
+    /// per-pixel bookkeeping is shared, which is most of this pass's cost. Every pixel runs the axis's
+    /// <see cref="AxisCoefficients.MaxCount"/> taps (the extra ones have zero weight and read the row's slack): a
+    /// per-pixel tap count would be a data-dependent branch that mispredicts often. Elsewhere, two calls to <see cref="Run"/>.
     /// </summary>
     public static void RunPair(ReadOnlySpan<float> source0, ReadOnlySpan<float> source1, AxisCoefficients axis, bool flip,
         Vector128<float> scale, Vector128<float> bias, Span<float> destination0, Span<float> destination1)
@@ -39,22 +41,50 @@ internal static class HorizontalResampler
 
         ThrowIfTooShort(source0, axis, destination0);
         ThrowIfTooShort(source1, axis, destination1);
+        switch (axis.MaxCount)
+        {
+            case 1:
+                RunPairFixed<Taps1>(source0, source1, axis, flip, scale, bias, destination0, destination1);
+                break;
+            case 2:
+                RunPairFixed<Taps2>(source0, source1, axis, flip, scale, bias, destination0, destination1);
+                break;
+            case 3:
+                RunPairFixed<Taps3>(source0, source1, axis, flip, scale, bias, destination0, destination1);
+                break;
+            case 4:
+                RunPairFixed<Taps4>(source0, source1, axis, flip, scale, bias, destination0, destination1);
+                break;
+            case 5:
+                RunPairFixed<Taps5>(source0, source1, axis, flip, scale, bias, destination0, destination1);
+                break;
+            default:
+                RunPairFixed<TapsAny>(source0, source1, axis, flip, scale, bias, destination0, destination1);
+                break;
+        }
+    }
+
+    /// <summary>The pair loop for a tap count the JIT knows (a struct type argument), so the tap sum is straight-line code.</summary>
+    private static void RunPairFixed<TTaps>(ReadOnlySpan<float> source0, ReadOnlySpan<float> source1, AxisCoefficients axis, bool flip,
+        Vector128<float> scale, Vector128<float> bias, Span<float> destination0, Span<float> destination1)
+        where TTaps : struct, ITapCount
+    {
         var width = axis.Length;
         var tapStride = axis.TapStride;
+        var count = TTaps.Count(axis);
         ref var s0 = ref MemoryMarshal.GetReference(source0);
         ref var s1 = ref MemoryMarshal.GetReference(source1);
         ref var d0 = ref MemoryMarshal.GetReference(destination0);
         ref var d1 = ref MemoryMarshal.GetReference(destination1);
         ref var w0 = ref MemoryMarshal.GetReference(axis.Weights);
         ref var f0 = ref MemoryMarshal.GetReference(axis.First);
-        ref var c0 = ref MemoryMarshal.GetReference(axis.Count);
         var x0 = flip ? width - 1 : 0;
         var step = flip ? -1 : 1;
         for (int i = 0, x = x0; i < width; i++, x += step)
         {
             ref var w = ref Unsafe.Add(ref w0, x * tapStride);
             var p = Unsafe.Add(ref f0, x) * 3;
-            SumTapsPairFma(ref w, ref Unsafe.Add(ref s0, p), ref Unsafe.Add(ref s1, p), Unsafe.Add(ref c0, x), out var acc0, out var acc1);
+            SumTapsPairFma(ref w, ref Unsafe.Add(ref s0, p), ref Unsafe.Add(ref s1, p), count, out var acc0, out var acc1);
             Fma.MultiplyAdd(acc0, scale, bias).StoreUnsafe(ref d0, (nuint)(i * 3));
             Fma.MultiplyAdd(acc1, scale, bias).StoreUnsafe(ref d1, (nuint)(i * 3));
         }
@@ -173,29 +203,42 @@ internal static class HorizontalResampler
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void SumTapsPairFma(ref float w, ref float p0, ref float p1, int count, out Vector128<float> acc0, out Vector128<float> acc1)
     {
+        // With a constant count (RunPairFixed) the ifs fold away.
         var weight = Vector128.Create(w);
         acc0 = weight * Vector128.LoadUnsafe(ref p0);
         acc1 = weight * Vector128.LoadUnsafe(ref p1);
-        if (count >= 2)
+        if (count > 1)
         {
-            weight = Vector128.Create(Unsafe.Add(ref w, 1));
-            acc0 = Fma.MultiplyAdd(weight, Vector128.LoadUnsafe(ref p0, 3), acc0);
-            acc1 = Fma.MultiplyAdd(weight, Vector128.LoadUnsafe(ref p1, 3), acc1);
+            TapPair(ref w, ref p0, ref p1, 1, ref acc0, ref acc1);
         }
 
-        if (count >= 3)
+        if (count > 2)
         {
-            weight = Vector128.Create(Unsafe.Add(ref w, 2));
-            acc0 = Fma.MultiplyAdd(weight, Vector128.LoadUnsafe(ref p0, 6), acc0);
-            acc1 = Fma.MultiplyAdd(weight, Vector128.LoadUnsafe(ref p1, 6), acc1);
+            TapPair(ref w, ref p0, ref p1, 2, ref acc0, ref acc1);
         }
 
-        for (var t = 3; t < count; t++)
+        if (count > 3)
         {
-            weight = Vector128.Create(Unsafe.Add(ref w, t));
-            acc0 = Fma.MultiplyAdd(weight, Vector128.LoadUnsafe(ref p0, (nuint)(t * 3)), acc0);
-            acc1 = Fma.MultiplyAdd(weight, Vector128.LoadUnsafe(ref p1, (nuint)(t * 3)), acc1);
+            TapPair(ref w, ref p0, ref p1, 3, ref acc0, ref acc1);
         }
+
+        if (count > 4)
+        {
+            TapPair(ref w, ref p0, ref p1, 4, ref acc0, ref acc1);
+        }
+
+        for (var t = 5; t < count; t++)
+        {
+            TapPair(ref w, ref p0, ref p1, t, ref acc0, ref acc1);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TapPair(ref float w, ref float p0, ref float p1, int t, ref Vector128<float> acc0, ref Vector128<float> acc1)
+    {
+        var weight = Vector128.Create(Unsafe.Add(ref w, t));
+        acc0 = Fma.MultiplyAdd(weight, Vector128.LoadUnsafe(ref p0, (nuint)(t * 3)), acc0);
+        acc1 = Fma.MultiplyAdd(weight, Vector128.LoadUnsafe(ref p1, (nuint)(t * 3)), acc1);
     }
 
     private static void ThrowIfTooShort(ReadOnlySpan<float> source, AxisCoefficients axis, Span<float> destination)
@@ -213,5 +256,41 @@ internal static class HorizontalResampler
         {
             throw new ArgumentException("The horizontal pass's rows are shorter than its coefficients need.");
         }
+    }
+
+    /// <summary>A tap count as a type, so each <see cref="RunPairFixed{TTaps}"/> instantiation is compiled for its own count.</summary>
+    private interface ITapCount
+    {
+        static abstract int Count(AxisCoefficients axis);
+    }
+
+    private readonly struct Taps1 : ITapCount
+    {
+        public static int Count(AxisCoefficients axis) => 1;
+    }
+
+    private readonly struct Taps2 : ITapCount
+    {
+        public static int Count(AxisCoefficients axis) => 2;
+    }
+
+    private readonly struct Taps3 : ITapCount
+    {
+        public static int Count(AxisCoefficients axis) => 3;
+    }
+
+    private readonly struct Taps4 : ITapCount
+    {
+        public static int Count(AxisCoefficients axis) => 4;
+    }
+
+    private readonly struct Taps5 : ITapCount
+    {
+        public static int Count(AxisCoefficients axis) => 5;
+    }
+
+    private readonly struct TapsAny : ITapCount
+    {
+        public static int Count(AxisCoefficients axis) => axis.MaxCount;
     }
 }

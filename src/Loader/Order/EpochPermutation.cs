@@ -11,6 +11,11 @@ namespace Loader.Pipeline.Order;
 /// A balanced Feistel network over the smallest even number of bits that covers <c>count</c> is a bijection on
 /// <c>[0, 2^bits)</c>; cycle walking (apply it again while the result is out of range) restricts it to a bijection
 /// on <c>[0, count)</c>. The domain is less than 4 * count, so the expected number of walks is below 4.
+/// <para>
+/// Block-local shuffling (<see cref="BlockShuffled"/>, for slow storage) keeps runs of <c>blockSize</c> consecutive
+/// records together: the full blocks are visited in a random order and the records inside each block in a random
+/// order; the short tail block, if any, comes last (also shuffled inside), which keeps the mapping a bijection.
+/// </para>
 /// </remarks>
 internal readonly struct EpochPermutation
 {
@@ -21,11 +26,13 @@ internal readonly struct EpochPermutation
     private readonly ulong _halfMask;
     private readonly ulong _key;
     private readonly bool _identity;
+    private readonly long _blockSize;
 
-    private EpochPermutation(long count, ulong key, bool identity)
+    private EpochPermutation(long count, ulong key, bool identity, long blockSize = 0)
     {
         _count = count;
         _key = key;
+        _blockSize = blockSize;
         _identity = identity || count <= 1;
         int bits = count <= 2 ? 2 : 64 - BitOperations.LeadingZeroCount((ulong)(count - 1));
         _halfBits = (bits + 1) / 2;
@@ -40,6 +47,23 @@ internal readonly struct EpochPermutation
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ulong key = Mix(Mix(seed ^ 0x6C6F616465722D6FUL) ^ (ulong)(uint)epoch);
         return new EpochPermutation(count, key, identity: false);
+    }
+
+    /// <summary>
+    /// A training order that reads <paramref name="blockSize"/> consecutive records together (blocks in a random
+    /// order, records in a random order inside their block): for storage where random reads are slow.
+    /// </summary>
+    public static EpochPermutation BlockShuffled(long count, long blockSize, ulong seed, int epoch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockSize);
+        if (blockSize == 1 || blockSize >= count)
+        {
+            return Shuffled(count, seed, epoch); // one record per block, or one block: a plain shuffle
+        }
+
+        ulong key = Mix(Mix(seed ^ 0x626C6F636B2D6F72UL) ^ (ulong)(uint)epoch);
+        return new EpochPermutation(count, key, identity: false, blockSize);
     }
 
     /// <summary>The stored order (evaluation).</summary>
@@ -62,6 +86,11 @@ internal readonly struct EpochPermutation
             if (_identity)
             {
                 return position;
+            }
+
+            if (_blockSize > 0)
+            {
+                return BlockSample(position);
             }
 
             ulong x = (ulong)position;
@@ -87,6 +116,25 @@ internal readonly struct EpochPermutation
         }
 
         return (left << _halfBits) | right;
+    }
+
+    private long BlockSample(long position)
+    {
+        long fullBlocks = _count / _blockSize;
+        long block = position / _blockSize;
+        long offset = position - (block * _blockSize);
+        long blockSize = _blockSize;
+        if (block < fullBlocks)
+        {
+            block = new EpochPermutation(fullBlocks, _key, identity: false)[block];
+        }
+        else
+        {
+            blockSize = _count - (fullBlocks * _blockSize); // the tail stays last
+        }
+
+        var inside = new EpochPermutation(blockSize, Mix(_key ^ (ulong)block), identity: false);
+        return (block * _blockSize) + inside[offset];
     }
 
     /// <summary>SplitMix64's finalizer: a fast, well-mixing 64-bit hash.</summary>

@@ -41,6 +41,34 @@ public class EpochPermutationTests
         Assert.InRange(ascendingSteps, 0, 10); // ... and about 1 step of +1
     }
 
+    [Theory]
+    [InlineData(100, 10)]
+    [InlineData(103, 10)]
+    [InlineData(1000, 64)]
+    [InlineData(5, 2)]
+    [InlineData(7, 7)]
+    [InlineData(7, 50)]
+    public void BlockShuffled_IsAPermutation_ThatReadsEachBlockTogether(long count, long blockSize)
+    {
+        long[] order = Take(EpochPermutation.BlockShuffled(count, blockSize, 3, 1));
+        Assert.Equal(Enumerable.Range(0, (int)count).Select(i => (long)i), order.Order());
+        for (long p = 0; p < count; p++)
+        {
+            // Positions of one block of the order all come from one block of records.
+            Assert.Equal(order[p / blockSize * blockSize] / blockSize, order[p] / blockSize);
+        }
+    }
+
+    [Fact]
+    public void BlockShuffled_ShufflesBlocksAndRecordsInside_DifferentlyEachEpoch()
+    {
+        long[] first = Take(EpochPermutation.BlockShuffled(1000, 10, 3, 0));
+        long[] second = Take(EpochPermutation.BlockShuffled(1000, 10, 3, 1));
+        Assert.NotEqual(first, second);
+        Assert.NotEqual(Enumerable.Range(0, 100).Select(b => (long)b), first.Where((_, p) => p % 10 == 0).Select(id => id / 10));
+        Assert.NotEqual(Enumerable.Range(0, 10).Select(i => (long)i), first.Take(10).Select(id => id % 10));
+    }
+
     [Fact]
     public void Sequential_IsTheStoredOrder() =>
         Assert.Equal([0, 1, 2, 3, 4], Take(EpochPermutation.Sequential(5)));
