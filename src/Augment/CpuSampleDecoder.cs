@@ -14,6 +14,7 @@ namespace Loader.Augment;
 public sealed class CpuSampleDecoder : IDisposable
 {
     private const int MessageCapacity = 256;
+    private const int RowsInFlight = 2;
 
     private readonly JpegDecompressorHandle _decompressor;
     private readonly AxisCoefficients _horizontal = new();
@@ -125,51 +126,63 @@ public sealed class CpuSampleDecoder : IDisposable
 
     private void Resample(OutputSpec spec, bool flip, int stride, int rowBytes, Span<byte> destination)
     {
-        // Two rows in flight: the horizontal pass shares its coefficient loads between them.
+        // Two rows in flight: the horizontal pass shares its coefficient loads between them (four measured no faster).
         var columnFloats = rowBytes + HorizontalResampler.SourceSlack(_horizontal);
-        if (_columnSums.Length < 2 * columnFloats)
+        if (_columnSums.Length < RowsInFlight * columnFloats)
         {
-            _columnSums = new float[2 * (columnFloats + (columnFloats >> 2))];
+            _columnSums = new float[RowsInFlight * (columnFloats + (columnFloats >> 2))];
         }
 
-        var half = _columnSums.Length / 2;
+        var sumsStride = _columnSums.Length / RowsInFlight;
         var rowFloats = spec.Width * 3;
         var outputFloats = rowFloats + HorizontalResampler.DestinationPadding;
-        if (_outputRow.Length < 2 * outputFloats)
+        if (_outputRow.Length < RowsInFlight * outputFloats)
         {
-            _outputRow = new float[2 * outputFloats];
+            _outputRow = new float[RowsInFlight * outputFloats];
         }
 
         var (scale, bias) = Normalization(spec);
-        var region = _region.AsSpan();
-        var sums0 = _columnSums.AsSpan(0, columnFloats);
-        var sums1 = _columnSums.AsSpan(half, columnFloats);
+        var sums = _columnSums.AsSpan();
+        var outputs = _outputRow.AsSpan();
 
-        // The slack past the row is read with zero weights: it must hold finite numbers (0 * NaN is NaN).
-        sums0[rowBytes..].Clear();
-        sums1[rowBytes..].Clear();
-        var out0 = _outputRow.AsSpan(0, outputFloats);
-        var out1 = _outputRow.AsSpan(outputFloats, outputFloats);
-        var first = _vertical.First;
-        var count = _vertical.Count;
-        var weights = _vertical.Weights;
-        var tapStride = _vertical.TapStride;
+        // The slack past the row is read with zero weights: it must hold finite numbers (0 * NaN is NaN). The columns
+        // before the first one the filters read (libjpeg's iMCU padding) are never read, so the vertical pass skips them.
+        for (var k = 0; k < RowsInFlight; k++)
+        {
+            sums.Slice((k * sumsStride) + rowBytes, columnFloats - rowBytes).Clear();
+        }
+
+        var skip = _horizontal.MinIndex * 3;
         var y = 0;
-        for (; y + 1 < spec.Height; y += 2)
+        for (; y + RowsInFlight <= spec.Height; y += RowsInFlight)
         {
-            VerticalResampler.Run(region, stride, first[y], weights.Slice(y * tapStride, count[y]), sums0[..rowBytes]);
-            VerticalResampler.Run(region, stride, first[y + 1], weights.Slice((y + 1) * tapStride, count[y + 1]), sums1[..rowBytes]);
-            HorizontalResampler.RunPair(sums0, sums1, _horizontal, flip, scale, bias, out0, out1);
-            PixelStore.StoreRow(out0[..rowFloats], y, spec, destination);
-            PixelStore.StoreRow(out1[..rowFloats], y + 1, spec, destination);
+            for (var k = 0; k < RowsInFlight; k++)
+            {
+                VerticalRow(y + k, stride, skip, sums.Slice((k * sumsStride) + skip, rowBytes - skip));
+            }
+
+            HorizontalResampler.RunPair(sums.Slice(0, columnFloats), sums.Slice(sumsStride, columnFloats), _horizontal, flip, scale, bias,
+                outputs.Slice(0, outputFloats), outputs.Slice(outputFloats, outputFloats));
+            for (var k = 0; k < RowsInFlight; k++)
+            {
+                PixelStore.StoreRow(outputs.Slice(k * outputFloats, rowFloats), y + k, spec, destination);
+            }
         }
 
-        if (y < spec.Height)
+        for (; y < spec.Height; y++)
         {
-            VerticalResampler.Run(region, stride, first[y], weights.Slice(y * tapStride, count[y]), sums0[..rowBytes]);
-            HorizontalResampler.Run(sums0, _horizontal, flip, scale, bias, out0);
-            PixelStore.StoreRow(out0[..rowFloats], y, spec, destination);
+            VerticalRow(y, stride, skip, sums.Slice(skip, rowBytes - skip));
+            HorizontalResampler.Run(sums.Slice(0, columnFloats), _horizontal, flip, scale, bias, outputs.Slice(0, outputFloats));
+            PixelStore.StoreRow(outputs.Slice(0, rowFloats), y, spec, destination);
         }
+    }
+
+    /// <summary>The vertical pass for output row <paramref name="y"/>, over the region's columns from byte <paramref name="skip"/> on.</summary>
+    private void VerticalRow(int y, int stride, int skip, Span<float> sums)
+    {
+        var tapStride = _vertical.TapStride;
+        var weights = _vertical.Weights.Slice(y * tapStride, _vertical.Count[y]);
+        VerticalResampler.Run(_region.AsSpan(skip), stride, _vertical.First[y], weights, sums);
     }
 
     /// <summary>value / 255 - mean) / std as one multiply-add per channel; UInt8 keeps 0..255.</summary>

@@ -112,6 +112,24 @@ public sealed class KernelTests
         }
     }
 
+    [Theory]
+    [InlineData(300, 224)]
+    [InlineData(4, 2)]
+    [InlineData(100, 224)]
+    public void AxisCoefficients_MaxCount_IsTheLargestTapCount(int inputWidth, int outputWidth)
+    {
+        var axis = new AxisCoefficients();
+        axis.Compute(0, inputWidth, outputWidth, 0, inputWidth);
+        var largest = 0;
+        foreach (var count in axis.Count)
+        {
+            largest = Math.Max(largest, count);
+        }
+
+        Assert.Equal(largest, axis.MaxCount);
+        Assert.True(axis.MaxCount <= axis.TapStride);
+    }
+
     [Fact]
     public void AxisCoefficients_DownscaleByTwo_IsPilsTriangleFilter()
     {
