@@ -19,6 +19,7 @@ public sealed class CpuSampleDecoder : IDisposable
     private readonly JpegDecompressorHandle _decompressor;
     private readonly AxisCoefficients _horizontal = new();
     private readonly AxisCoefficients _vertical = new();
+    private readonly BlockResampler _block = new();
     private readonly byte[] _message = new byte[MessageCapacity];
     private byte[] _region = [];
     private float[] _columnSums = [];
@@ -124,7 +125,11 @@ public sealed class CpuSampleDecoder : IDisposable
         return leftPad;
     }
 
-    private void Resample(OutputSpec spec, bool flip, int stride, int rowBytes, Span<byte> destination)
+    /// <summary>
+    /// The second half of <see cref="Process"/>: resizes the region <see cref="DecodeRegion(ReadOnlySpan{byte}, in SamplePlan, OutputSpec)"/>
+    /// left, flips, normalizes and stores. (Internal for the benchmark, which times it alone.)
+    /// </summary>
+    internal void Resample(OutputSpec spec, bool flip, int stride, int rowBytes, Span<byte> destination)
     {
         // Two rows in flight: the horizontal pass shares its coefficient loads between them (four measured no faster).
         var columnFloats = rowBytes + HorizontalResampler.SourceSlack(_horizontal);
@@ -154,6 +159,15 @@ public sealed class CpuSampleDecoder : IDisposable
 
         var skip = _horizontal.MinIndex * 3;
         var y = 0;
+        if (BlockResampler.IsSupported(spec))
+        {
+            _block.Begin(rowBytes, _horizontal, spec.Width);
+            for (; y + BlockResampler.Rows <= spec.Height; y += BlockResampler.Rows)
+            {
+                _block.Run(_region, stride, skip, rowBytes, _vertical, _horizontal, y, flip, scale, bias, spec, destination);
+            }
+        }
+
         for (; y + RowsInFlight <= spec.Height; y += RowsInFlight)
         {
             for (var k = 0; k < RowsInFlight; k++)

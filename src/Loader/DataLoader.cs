@@ -129,26 +129,7 @@ public sealed class DataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>, ID
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(source);
         options.Validate();
-        LoaderState state = resumeFrom ?? new LoaderState(options.Seed, 0, 0);
-        if (state.Seed != options.Seed)
-        {
-            throw new ArgumentException(
-                $"The state to resume from was saved with seed {state.Seed}, but the options say seed {options.Seed}.",
-                nameof(resumeFrom));
-        }
-
-        ArgumentOutOfRangeException.ThrowIfNegative(state.Epoch, nameof(resumeFrom));
-        if (state.Position < 0 || state.Position > source.Count)
-        {
-            throw new ArgumentOutOfRangeException(
-                nameof(resumeFrom), state.Position, $"The position must lie in [0, {source.Count}] (the data set size).");
-        }
-
-        if (source.Count == 0)
-        {
-            throw new ArgumentException("The data set holds no samples.", nameof(source));
-        }
-
+        LoaderState state = StartState(options, source.Count, resumeFrom);
         return new DataLoader(options, source, state);
     }
 
@@ -202,13 +183,42 @@ public sealed class DataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>, ID
     internal void OnEpochFinished(EpochPlan plan) =>
         _state = new LoaderState(_state.Seed, plan.Epoch + 1, 0);
 
-    private EpochPlan PlanEpoch(int epoch, long start)
+    /// <summary>The state a loader starts from, checked against the options and the data set (shared with the GPU loader).</summary>
+    internal static LoaderState StartState(LoaderOptions options, long datasetSize, LoaderState? resumeFrom)
     {
-        EpochPermutation order = !_options.Train ? EpochPermutation.Sequential(_source.Count)
-            : _options.ShuffleBlockSize > 1 ? EpochPermutation.BlockShuffled(_source.Count, _options.ShuffleBlockSize, _options.Seed, epoch)
-            : EpochPermutation.Shuffled(_source.Count, _options.Seed, epoch);
-        return new EpochPlan(order, epoch, start, _options.Rank, _options.WorldSize, _options.BatchSize, _options.LastBatch);
+        LoaderState state = resumeFrom ?? new LoaderState(options.Seed, 0, 0);
+        if (state.Seed != options.Seed)
+        {
+            throw new ArgumentException(
+                $"The state to resume from was saved with seed {state.Seed}, but the options say seed {options.Seed}.",
+                nameof(resumeFrom));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(state.Epoch, nameof(resumeFrom));
+        if (state.Position < 0 || state.Position > datasetSize)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(resumeFrom), state.Position, $"The position must lie in [0, {datasetSize}] (the data set size).");
+        }
+
+        if (datasetSize == 0)
+        {
+            throw new ArgumentException("The data set holds no samples.", nameof(datasetSize));
+        }
+
+        return state;
     }
+
+    /// <summary>One rank's plan for an epoch from a position: the one planner the CPU and GPU loaders share.</summary>
+    internal static EpochPlan PlanEpoch(LoaderOptions options, long datasetSize, int epoch, long start)
+    {
+        EpochPermutation order = !options.Train ? EpochPermutation.Sequential(datasetSize)
+            : options.ShuffleBlockSize > 1 ? EpochPermutation.BlockShuffled(datasetSize, options.ShuffleBlockSize, options.Seed, epoch)
+            : EpochPermutation.Shuffled(datasetSize, options.Seed, epoch);
+        return new EpochPlan(order, epoch, start, options.Rank, options.WorldSize, options.BatchSize, options.LastBatch);
+    }
+
+    private EpochPlan PlanEpoch(int epoch, long start) => PlanEpoch(_options, _source.Count, epoch, start);
 
     private EpochRun StartRun()
     {

@@ -2,7 +2,7 @@
 # Runs HERE (no GPU needed): builds everything the GPU machine needs into .device/ (ignored by git), under 64 MiB,
 # for one `run` call of tools/device/run-on-device.sh (docs/GPU.md has the exact call). The GPU machine has no .NET
 # and no network, so we carry: the device checks and the GPU tests (framework-dependent publishes, no libtorch), the
-# .NET runtime (tar.xz), ~100 sample JPEGs, libjpeg.so.62 (the CPU path's decoder), libLibTorchSharp.so (symbol
+# GPU loader bench + make-records + Loader.Tests (loader.tar.xz), the .NET runtime (tar.xz), ~100 sample JPEGs, libjpeg.so.62 (the CPU path's decoder), libLibTorchSharp.so (symbol
 # check only) and the probe script.
 # Usage: bash tools/device/prepare.sh [IMAGES_DIR] [COUNT]
 set -euo pipefail
@@ -23,6 +23,20 @@ dotnet publish tools/device/device-check/device-check.csproj -c Release --artifa
 dotnet publish tests/Augment.Cuda.Tests/Augment.Cuda.Tests.csproj -c Release --artifacts-path "$ART" -o "$DEV/tests" -nologo -v quiet
 # The test SDK's code-coverage collector (14 MB of native instrumentation) and satellite resources are not needed to run.
 (cd "$DEV/tests" && rm -rf CodeCoverage x86 x64 arm64 alpine ubuntu macos cs de es fr it ja ko pl pt-BR ru tr zh-Hans zh-Hant)
+
+echo "prepare: publishing the GPU loader bench (loader-bench + make-records) and Loader.Tests, packed (loader.tar.xz)"
+# loader-bench `run` and make-records draw nothing: the SkiaSharp/HarfBuzz natives (ScottPlot's, for `compare` plots)
+# stay here. Loader.Tests draws its test JPEGs with SkiaSharp: keep linux-x64 only. xz shrinks libSkiaSharp 9 -> ~3 MB.
+STAGE=$(mktemp -d)
+dotnet publish tools/loader-bench/loader-bench.csproj -c Release --artifacts-path "$ART" -o "$STAGE/bench" -nologo -v quiet
+dotnet publish tools/make-records/make-records.csproj -c Release --artifacts-path "$ART" -o "$STAGE/bench" -nologo -v quiet
+rm -rf "$STAGE/bench/runtimes"
+dotnet publish tests/Loader.Tests/Loader.Tests.csproj -c Release --artifacts-path "$ART" -o "$STAGE/loader-tests" -nologo -v quiet
+(cd "$STAGE/loader-tests" && rm -rf CodeCoverage x86 x64 arm64 alpine ubuntu macos cs de es fr it ja ko pl pt-BR ru tr zh-Hans zh-Hant \
+  && find runtimes -mindepth 1 -maxdepth 1 ! -name linux-x64 -exec rm -rf {} +)
+find "$STAGE" -name '*.pdb' -delete
+tar -C "$STAGE" -cJf "$DEV/loader.tar.xz" bench loader-tests
+rm -rf "$STAGE"
 
 echo "prepare: packing the .NET runtime"
 DOTNET_HOME=$(dirname "$(readlink -f "$(command -v dotnet)")")
@@ -50,8 +64,22 @@ set +e
 DOTNET_ROOT=$CHECK LD_LIBRARY_PATH=$DEV/lib "$CHECK/dotnet" "$DEV/app/device-check.dll" probe > "$CHECK/probe.json"
 rc=$?
 set -e
+# The packed loader bench: records from the sample images, a short CPU run, and --backend gpu failing at once.
+mkdir -p "$CHECK/loader"
+tar -C "$CHECK/loader" -xJf "$DEV/loader.tar.xz"
+set +e
+DOTNET_ROOT=$CHECK LD_LIBRARY_PATH=$DEV/lib "$CHECK/dotnet" "$CHECK/loader/bench/make-records.dll" --input "$DEV/images" --output "$CHECK/records" --shards 2 > /dev/null 2>&1
+mrc=$?
+DOTNET_ROOT=$CHECK LD_LIBRARY_PATH=$DEV/lib "$CHECK/dotnet" "$CHECK/loader/bench/loader-bench.dll" run --data "$CHECK/records" --backend cpu --batch 32 --epochs 1 --json > "$CHECK/cpu.json" 2> "$CHECK/cpu.err"
+crc=$?
+DOTNET_ROOT=$CHECK LD_LIBRARY_PATH=$DEV/lib "$CHECK/dotnet" "$CHECK/loader/bench/loader-bench.dll" run --data "$CHECK/records" --backend gpu --json > /dev/null 2> "$CHECK/gpu.err"
+grc=$?
+set -e
 rm -rf "$CHECK/dotnet" "$CHECK/host" "$CHECK/shared"
 python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["probe"]; print("prepare: packed app probe:", p["summary"])' "$CHECK/probe.json"
+if [ $mrc -ne 0 ] || [ $crc -ne 0 ]; then echo "prepare: packed make-records (exit $mrc) or loader-bench --backend cpu (exit $crc) failed: $(cat "$CHECK/cpu.err")" >&2; rm -rf "$CHECK"; exit 1; fi
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("prepare: packed loader-bench --backend cpu:", r["images_per_sec"], "images/s over", r["dataset_images"], "records")' "$CHECK/cpu.json"
+echo "prepare: packed loader-bench --backend gpu (exit $grc): $(cat "$CHECK/gpu.err")"
 rm -rf "$CHECK"
 if [ $rc -ne 0 ] && [ $rc -ne 3 ]; then echo "prepare: the packed app failed to start (exit $rc)" >&2; exit 1; fi
 

@@ -32,5 +32,11 @@ internal sealed record BenchResult
     [JsonPropertyName("rss_mb_max")] public required double RssMaxMegabytes { get; init; }
     [JsonPropertyName("rss_over_slots_mb")] public required double RssOverSlotsMegabytes { get; init; }
     [JsonPropertyName("managed_allocated_bytes_per_image")] public required double AllocatedBytesPerImage { get; init; }
+    [JsonPropertyName("gpu_device")] public string? GpuDevice { get; init; }
+    [JsonPropertyName("gpu_hardware_decoder")] public bool? GpuHardwareDecoder { get; init; }
+    [JsonPropertyName("gpu_hardware_unavailable_reason")] public string? GpuHardwareUnavailableReason { get; init; }
+    [JsonPropertyName("gpu_decoded_hardware")] public long? GpuDecodedHardware { get; init; }
+    [JsonPropertyName("gpu_decoded_hybrid")] public long? GpuDecodedHybrid { get; init; }
+    [JsonPropertyName("gpu_decoded_cpu_fallback")] public long? GpuDecodedCpuFallback { get; init; }
     [JsonPropertyName("cpu_count")] public int CpuCount { get; init; } = Environment.ProcessorCount;
 }

@@ -1,17 +1,44 @@
 using System.Diagnostics;
 using Loader.Pipeline;
+using Loader.Pipeline.Gpu;
 
 namespace Loader.Tools.Bench;
 
 /// <summary>
 /// Times the loader the way a training loop uses it: warm-up epochs (untimed; they also touch every slot page),
-/// then whole epochs from the first <c>MoveNext</c> to the last batch, each batch read and disposed.
+/// then whole epochs from the first <c>MoveNext</c> to the last batch, each batch read and disposed. The GPU backend
+/// waits for each batch to be written on the GPU before disposing it (a consumer that takes no GPU time), so its
+/// figure is what nvJPEG + the augment kernel + the host side sustain together.
 /// </summary>
 internal static class BenchRunner
 {
     public static BenchResult Run(BenchSettings settings)
     {
-        var options = new LoaderOptions
+        LoaderOptions options = Options(settings);
+        if (settings.Backend == "gpu")
+        {
+            using GpuDataLoader gpu = GpuDataLoader.Create(options);
+            BenchResult result = Measure(settings, () => ConsumeOnGpu(gpu), gpu.Metrics, gpu.DatasetSize, gpu.BatchesPerEpoch,
+                                         gpu.SlotBytes, hostSlotBytes: 0);
+            (long hardware, long hybrid, long fallback) = gpu.DecodeCounts;
+            return result with
+            {
+                GpuDevice = gpu.Device.Name,
+                GpuHardwareDecoder = gpu.UsesHardwareDecoder,
+                GpuHardwareUnavailableReason = gpu.HardwareUnavailableReason,
+                GpuDecodedHardware = hardware,
+                GpuDecodedHybrid = hybrid,
+                GpuDecodedCpuFallback = fallback,
+            };
+        }
+
+        using DataLoader loader = DataLoader.Create(options);
+        return Measure(settings, () => Consume(loader), loader.Metrics, loader.DatasetSize, loader.BatchesPerEpoch,
+                       loader.SlotBytes, loader.SlotBytes);
+    }
+
+    private static LoaderOptions Options(BenchSettings settings) =>
+        new()
         {
             DataDirectory = settings.DataDirectory,
             BatchSize = settings.BatchSize,
@@ -21,14 +48,17 @@ internal static class BenchRunner
             PrefetchDepth = settings.PrefetchDepth,
             LastBatch = LastBatchPolicy.Partial,
         };
-        using DataLoader loader = DataLoader.Create(options);
+
+    private static BenchResult Measure(BenchSettings settings, Func<long> consumeEpoch, LoaderMetrics m, long datasetSize,
+                                       int batchesPerEpoch, long slotBytes, long hostSlotBytes)
+    {
         for (int e = 0; e < settings.WarmupEpochs; e++)
         {
-            Consume(loader);
+            consumeEpoch();
         }
 
         double rssAfterWarmup = RssMegabytes();
-        loader.Metrics.Reset();
+        m.Reset();
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var epochSeconds = new double[settings.Epochs];
         var rss = new double[settings.Epochs];
@@ -36,26 +66,26 @@ internal static class BenchRunner
         for (int e = 0; e < settings.Epochs; e++)
         {
             long start = Stopwatch.GetTimestamp();
-            images += Consume(loader);
+            images += consumeEpoch();
             epochSeconds[e] = Stopwatch.GetElapsedTime(start).TotalSeconds;
             rss[e] = RssMegabytes();
         }
 
         double allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         double timed = epochSeconds.Sum();
-        LoaderMetrics m = loader.Metrics;
-        double slotMb = loader.SlotBytes / 1e6;
+        double slotMb = slotBytes / 1e6;
         return new BenchResult
         {
             Mode = settings.Eval ? "eval" : "train",
+            Backend = settings.Backend,
             ImagesPerSecond = Math.Round(images / timed, 2),
             TimedImages = images,
             TimedSeconds = Math.Round(timed, 4),
             EpochSeconds = [.. epochSeconds.Select(s => Math.Round(s, 4))],
             Epochs = settings.Epochs,
             WarmupEpochs = settings.WarmupEpochs,
-            DatasetImages = loader.DatasetSize,
-            BatchesPerEpoch = loader.BatchesPerEpoch,
+            DatasetImages = datasetSize,
+            BatchesPerEpoch = batchesPerEpoch,
             BatchSize = settings.BatchSize,
             Threads = settings.Threads,
             PrefetchDepth = settings.PrefetchDepth,
@@ -70,7 +100,7 @@ internal static class BenchRunner
             RssAfterWarmupMegabytes = Math.Round(rssAfterWarmup, 1),
             RssPerEpochMegabytes = [.. rss.Select(r => Math.Round(r, 1))],
             RssMaxMegabytes = Math.Round(rss.Max(), 1),
-            RssOverSlotsMegabytes = Math.Round(rss.Max() - slotMb, 1),
+            RssOverSlotsMegabytes = Math.Round(rss.Max() - (hostSlotBytes / 1e6), 1),
             AllocatedBytesPerImage = Math.Round(allocated / images, 1),
         };
     }
@@ -90,6 +120,22 @@ internal static class BenchRunner
         }
 
         GC.KeepAlive(check);
+        return images;
+    }
+
+    /// <summary>One GPU epoch: waits (host-side) until each batch is written, then disposes it.</summary>
+    private static long ConsumeOnGpu(GpuDataLoader loader)
+    {
+        long images = 0;
+        foreach (Batch batch in loader)
+        {
+            using (batch)
+            {
+                loader.Synchronize(batch);
+                images += batch.Count;
+            }
+        }
+
         return images;
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Loader.Augment.Cuda;
 
 namespace Loader.Tools.Bench;
 
@@ -31,13 +32,14 @@ internal static class Program
         command.SetAction(parse =>
         {
             string backendName = parse.GetValue(backend)!;
-            if (backendName == "gpu")
+            if (backendName == "gpu" && GpuAvailability.Probe() is { IsAvailable: false } probe)
             {
-                Console.Error.WriteLine("loader-bench: the GPU backend (nvJPEG + CUDA augmentation) is not part of this build yet; use --backend cpu.");
-                return 2;
+                // Fail at once, saying what is missing, before opening any records.
+                Console.Error.WriteLine($"loader-bench: --backend gpu: {probe.Summary}");
+                return 3;
             }
 
-            if (backendName != "cpu")
+            if (backendName is not ("cpu" or "gpu"))
             {
                 Console.Error.WriteLine($"loader-bench: unknown backend '{backendName}' (cpu or gpu)");
                 return 2;
@@ -51,7 +53,7 @@ internal static class Program
             }
 
             var settings = new BenchSettings(dir, parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(epochs),
-                                             parse.GetValue(eval), parse.GetValue(warmup));
+                                             parse.GetValue(eval), parse.GetValue(warmup), Backend: backendName);
             BenchResult result = BenchRunner.Run(settings);
             if (parse.GetValue(json))
             {

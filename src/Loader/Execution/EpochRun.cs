@@ -25,8 +25,6 @@ namespace Loader.Pipeline.Execution;
 /// </remarks>
 internal sealed class EpochRun : IDisposable
 {
-    private const int MaxReplacementAttempts = 64;
-
     private readonly DataLoader _loader;
     private readonly EpochPlan _plan;
     private readonly Batch?[] _ring;
@@ -391,22 +389,8 @@ internal sealed class EpochRun : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private long Replacement(Batch batch, int index, int attempt)
-    {
-        ReadOnlySpan<long> planned = batch.Slot.PlannedIds.AsSpan(0, batch.Count);
-        for (; attempt <= MaxReplacementAttempts; attempt++)
-        {
-            long candidate = _plan.SampleAt(_plan.ReplacementPosition(batch.Index, index, attempt));
-            if (!planned.Contains(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidDataException(
-            $"No usable replacement for sample {batch.Slot.PlannedIds[index]} after {MaxReplacementAttempts} tries: " +
-            "most records of this data set seem to be bad.");
-    }
+    private long Replacement(Batch batch, int index, int attempt) =>
+        _plan.Replacement(batch.Index, index, attempt, batch.Slot.PlannedIds.AsSpan(0, batch.Count));
 
     private void Publish()
     {

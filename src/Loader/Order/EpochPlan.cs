@@ -20,6 +20,9 @@ namespace Loader.Pipeline.Order;
 /// </remarks>
 internal sealed class EpochPlan
 {
+    /// <summary>Replacement candidates tried for one bad sample before the loader gives up on the data set.</summary>
+    public const int MaxReplacementAttempts = 64;
+
     private readonly EpochPermutation _order;
 
     public EpochPlan(EpochPermutation order, int epoch, long start, int rank, int worldSize, int batchSize, LastBatchPolicy policy)
@@ -101,4 +104,25 @@ internal sealed class EpochPlan
     /// </summary>
     public long ReplacementPosition(int batch, int index, int attempt) =>
         GlobalPosition(batch, index) + ((long)attempt * BatchSize * WorldSize);
+
+    /// <summary>
+    /// The sample that replaces a bad one at local <paramref name="index"/> of <paramref name="batch"/>: the first
+    /// candidate from replacement number <paramref name="attempt"/> on (see <see cref="ReplacementPosition"/>) that is
+    /// not one of the batch's <paramref name="planned"/> ids. Shared by the CPU and GPU executors.
+    /// </summary>
+    public long Replacement(int batch, int index, int attempt, ReadOnlySpan<long> planned)
+    {
+        for (; attempt <= MaxReplacementAttempts; attempt++)
+        {
+            long candidate = SampleAt(ReplacementPosition(batch, index, attempt));
+            if (!planned.Contains(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidDataException(
+            $"No usable replacement for sample {planned[index]} after {MaxReplacementAttempts} tries: " +
+            "most records of this data set seem to be bad.");
+    }
 }

@@ -40,18 +40,28 @@ internal sealed class CpuRegionDecoder : IDisposable
         var region = new CropWindow(_horizontal.MinIndex, _vertical.MinIndex,
             _horizontal.MaxIndexExclusive - _horizontal.MinIndex, _vertical.MaxIndexExclusive - _vertical.MinIndex);
         var pitch = region.Width * 3;
-        var pixels = new byte[pitch * region.Height];
+        // libjpeg crops at iMCU boundaries: rows may start up to MaxLeftPad pixels left of region.X (pixel region.X
+        // lands at leftPad * 3 in each row), so decode with room for that and compact the rows afterwards.
+        var stride = (region.Width + LibLoaderJpeg.MaxLeftPad) * 3;
+        var decoded = new byte[stride * region.Height];
+        int leftPad;
         fixed (byte* data = jpeg)
-        fixed (byte* output = pixels)
+        fixed (byte* output = decoded)
         fixed (byte* message = _message)
         {
             rc = LibLoaderJpeg.DecodeRegion(_decompressor, data, (nuint)jpeg.Length, geometry.ScaleNumerator, region.X, region.Y, region.Width, region.Height,
-                output, (nuint)pitch, (nuint)pixels.Length, out _, out _, message, _message.Length);
+                output, (nuint)stride, (nuint)decoded.Length, out leftPad, out _, out _, message, _message.Length);
         }
 
         if (rc != LibLoaderJpeg.Ok)
         {
             throw new ImageDecodeException("libjpeg could not decode the region: " + System.Text.Encoding.UTF8.GetString(_message).TrimEnd('\0'));
+        }
+
+        var pixels = new byte[pitch * region.Height];
+        for (var row = 0; row < region.Height; row++)
+        {
+            decoded.AsSpan((row * stride) + (leftPad * 3), pitch).CopyTo(pixels.AsSpan(row * pitch, pitch));
         }
 
         var box = geometry.Box;
