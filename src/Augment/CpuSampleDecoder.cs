@@ -131,7 +131,9 @@ public sealed class CpuSampleDecoder : IDisposable
     /// </summary>
     internal void Resample(OutputSpec spec, bool flip, int stride, int rowBytes, Span<byte> destination)
     {
-        // Two rows in flight: the horizontal pass shares its coefficient loads between them (four measured no faster).
+        // Float32 CHW (the training layout) on AVX2 machines: eight rows at a time through the block resampler. Other
+        // outputs, other machines and the rows after the last whole block: two rows in flight, the horizontal pass
+        // sharing its coefficient loads between them (four measured no faster).
         var columnFloats = rowBytes + HorizontalResampler.SourceSlack(_horizontal);
         if (_columnSums.Length < RowsInFlight * columnFloats)
         {

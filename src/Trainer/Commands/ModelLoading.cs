@@ -1,6 +1,5 @@
 using Loader.Trainer.Checkpoints;
 using Loader.Trainer.Models;
-using TorchSharp.PyBridge;
 
 namespace Loader.Trainer.Commands;
 
@@ -27,11 +26,7 @@ internal static class ModelLoading
             return fromCheckpoint;
         }
         var model = new ResNet(ResNetSpec.Parse(arch ?? "resnet50"), classes ?? 1000);
-        if (initFrom != null)
-        {
-            if (!File.Exists(initFrom)) throw new FileNotFoundException($"{initFrom}: no such file.", initFrom);
-            model.load_py(initFrom, strict: true);
-        }
+        if (initFrom != null) PyTorchWeights.Load(model, initFrom);
         return model;
     }
 }

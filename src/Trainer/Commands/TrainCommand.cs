@@ -7,7 +7,6 @@ using Loader.Trainer.Logging;
 using Loader.Trainer.Models;
 using Loader.Trainer.Recipe;
 using Loader.Trainer.Training;
-using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
 namespace Loader.Trainer.Commands;
@@ -42,7 +41,7 @@ public static class TrainCommand
             Momentum = args.Momentum ?? 0.875,
         };
         var model = new ResNet(spec, classes, args.ZeroInitResidual);
-        if (args.InitFrom != null) model.load_py(args.InitFrom, strict: true);
+        if (args.InitFrom != null) PyTorchWeights.Load(model, args.InitFrom);
         var options = new SessionOptions { Amp = args.Amp, LossScaler = args.LossScaler, Seed = args.Seed };
         using var session = new TrainingSession(model, train, validation, recipe, options, device);
 

@@ -54,7 +54,7 @@ public sealed class PyTorchInteropTests : IDisposable
 
         using (var model = new ResNet(ResNetSpec.Parse("resnet50"), 1000))
         {
-            model.load_py(original, strict: true);
+            PyTorchWeights.Load(model, original);
             model.save_py(exported);
         }
         // And a fresh export of another member, with another class count, loads strictly too.

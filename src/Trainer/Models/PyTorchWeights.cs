@@ -1,0 +1,39 @@
+using System.Collections;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace Loader.Trainer.Models;
+
+/// <summary>Loads a PyTorch state_dict file (torch.save of model.state_dict()) into a ResNet, strictly.</summary>
+public static class PyTorchWeights
+{
+    /// <summary>
+    /// Every key and every shape must match. PyBridge's strict load checks the names only, and copies an fc of another
+    /// class count partially and silently, so the file's shapes are compared first, naming the first that differs.
+    /// </summary>
+    public static void Load(ResNet model, string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file.", path);
+        Dictionary<string, Tensor> own = model.state_dict();
+        Hashtable file = PyTorchUnpickler.UnpickleStateDict(path);
+        try
+        {
+            foreach (DictionaryEntry entry in file)
+            {
+                string key = (string)entry.Key;
+                if (!own.TryGetValue(key, out Tensor? mine))
+                    throw new InvalidDataException($"{path}: {key} is not a parameter or buffer of {model.Spec.Name} (wrong --arch?).");
+                if (entry.Value is Tensor theirs && !theirs.shape.SequenceEqual(mine.shape))
+                    throw new InvalidDataException(
+                        $"{path}: {key} has shape [{string.Join(", ", theirs.shape)}], but a {model.Spec.Name} with {model.Classes} classes needs [{string.Join(", ", mine.shape)}] (wrong --arch or --classes?).");
+            }
+            string? missing = own.Keys.FirstOrDefault(k => !file.ContainsKey(k));
+            if (missing != null) throw new InvalidDataException($"{path}: no {missing} (not a {model.Spec.Name} state_dict?).");
+        }
+        finally
+        {
+            foreach (object? value in file.Values) (value as IDisposable)?.Dispose();
+        }
+        model.load_py(path, strict: true);
+    }
+}
