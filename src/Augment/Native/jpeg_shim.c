@@ -23,8 +23,6 @@
 #define LJ_ERROR_ARGUMENT 2  /* the caller's rectangle or buffer is wrong */
 #define LJ_ERROR_MEMORY 3
 
-#define LJ_ROWS_PER_CALL 16 /* >= any row group libjpeg-turbo emits (max_v_samp_factor * DCT scaled size) */
-
 typedef struct {
     struct jpeg_error_mgr pub;
     jmp_buf jump;
@@ -188,21 +186,13 @@ int loader_jpeg_decode_region(lj_decoder* d, const uint8_t* data, size_t size, i
     if (!cmyk && need <= out_stride && out_stride * (size_t)(h - 1) + need <= out_capacity) {
         /* Fast path: libjpeg writes each padded row where it belongs; no copy. */
         *left_pad = (int)skip;
-        /* Several rows per call: libjpeg then upsamples and color-converts a whole row group straight into out
-         * (with one row per call, 2x2-subsampled images go through its spare-row buffer and an extra copy). */
-        JSAMPROW rows[LJ_ROWS_PER_CALL];
-        for (int r = 0; r < h;) {
-            int want = h - r < LJ_ROWS_PER_CALL ? h - r : LJ_ROWS_PER_CALL;
-            for (int i = 0; i < want; i++) {
-                rows[i] = out + (size_t)(r + i) * out_stride;
-            }
-            JDIMENSION got = jpeg_read_scanlines(cinfo, rows, (JDIMENSION)want);
-            if (got == 0) {
+        for (int r = 0; r < h; r++) {
+            JSAMPROW rows[1] = {out + (size_t)r * out_stride};
+            if (jpeg_read_scanlines(cinfo, rows, 1) != 1) {
                 lj_set_message(d, message, message_capacity, "the JPEG stream ended before the image did");
                 jpeg_abort_decompress(cinfo);
                 return LJ_ERROR_JPEG;
             }
-            r += (int)got;
         }
         jpeg_abort_decompress(cinfo);
         return LJ_OK;

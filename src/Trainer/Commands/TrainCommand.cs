@@ -20,7 +20,8 @@ public static class TrainCommand
         if (args.ChannelsLast)
             throw new ArgumentException("--channels-last: TorchSharp 0.107 has no memory-format API (no contiguous(channels_last)); not available.");
         ResNetSpec spec = ResNetSpec.Parse(args.Arch);
-        Device device = TorchRuntime.PickDevice(args.Device);
+        // --loader gpu implies --device cuda, and fails here, before anything is opened, where there is no GPU path.
+        Device device = TorchRuntime.PickDevice(args.Loader == "gpu" ? GpuLoaderBatchSource.RequireCudaDevice(args.Device) : args.Device);
         if (args.TorchThreads is { } threads) set_num_threads(threads);
         manual_seed(unchecked((long)args.Seed));
         int evalResize = args.EvalResize ?? (int)Math.Round(args.ImageSize * 256.0 / 224);
@@ -97,7 +98,19 @@ public static class TrainCommand
             case "synthetic":
                 return new SyntheticBatchSource(args.Batch, args.ImageSize, args.Classes ?? 1000, args.SyntheticSteps, device, args.Seed);
             case "gpu":
-                throw new ArgumentException("--loader gpu is not available yet: the nvJPEG/CUDA pipeline lands with the GPU issue. Use --loader cpu (records) or --loader synthetic.");
+                if (args.Data is null) throw new ArgumentException("--loader gpu needs --data DIR (a directory of record shards; see make-records).");
+                return new GpuLoaderBatchSource(new LoaderOptions
+                {
+                    DataDirectory = args.Data,
+                    BatchSize = args.Batch,
+                    Threads = args.Threads,
+                    Seed = args.Seed,
+                    Train = true,
+                    Augment = new AugmentOptions { OutputSize = args.ImageSize, ScaleMin = args.MinCropScale },
+                    // The step's input arrives in the autocast type (fp16/bf16), fp32 without AMP.
+                    Output = OutputSpec.ImageNet(args.ImageSize, GpuLoaderBatchSource.PixelTypeFor(args.Amp)),
+                    LastBatch = LastBatchPolicy.Drop,
+                }, device);
             case "cpu":
                 if (args.Data is null) throw new ArgumentException("--loader cpu needs --data DIR (a directory of record shards; see make-records).");
                 return new LoaderBatchSource(new LoaderOptions

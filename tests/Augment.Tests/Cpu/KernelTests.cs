@@ -130,6 +130,32 @@ public sealed class KernelTests
         Assert.True(axis.MaxCount <= axis.TapStride);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(7)]
+    [InlineData(32)]
+    [InlineData(33)]
+    [InlineData(672)]
+    [InlineData(1001)]
+    public void PixelStore_ToBytes_RoundsHalfToEvenAndClamps(int length)
+    {
+        var random = new Random(length);
+        var source = new float[length];
+        for (var i = 0; i < length; i++)
+        {
+            // Every third value an exact half, so ties are exercised; the range runs past both ends of 0..255.
+            source[i] = i % 3 == 0 ? random.Next(-3, 259) + 0.5f : (random.NextSingle() * 300) - 20;
+        }
+
+        var destination = new byte[length];
+        PixelStore.ToBytes(source, destination);
+        for (var i = 0; i < length; i++)
+        {
+            var expected = (byte)Math.Clamp(Math.Round((double)source[i], MidpointRounding.ToEven), 0, 255);
+            Assert.True(expected == destination[i], $"[{i}] {source[i]}: {destination[i]} vs {expected}");
+        }
+    }
+
     [Fact]
     public void AxisCoefficients_DownscaleByTwo_IsPilsTriangleFilter()
     {
