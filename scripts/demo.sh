@@ -19,19 +19,9 @@ threads=${DEMO_THREADS:-1}
 torch_threads=${DEMO_TORCH_THREADS:-1}
 
 echo "== build"
-art=()
-[ -n "${ARTIFACTS:-}" ] && art=(--artifacts-path "$ARTIFACTS")
-dotnet build tools/make-records/make-records.csproj -c Release -nologo -v quiet "${art[@]}"
-dotnet build src/Trainer/Trainer.csproj -c Release -nologo -v quiet "${art[@]}"
-if [ -n "${ARTIFACTS:-}" ]; then
-  make_records_dll="$ARTIFACTS/bin/make-records/release/make-records.dll"
-  trainer_dll="$ARTIFACTS/bin/Trainer/release/trainer.dll"
-else
-  make_records_dll="tools/make-records/bin/Release/net10.0/make-records.dll"
-  trainer_dll="src/Trainer/bin/Release/net10.0/trainer.dll"
-fi
-make_records() { dotnet "$make_records_dll" "$@"; }
-trainer() { dotnet "$trainer_dll" "$@"; }
+# shellcheck source=scripts/lib/build-tools.sh
+source scripts/lib/build-tools.sh
+build_tools
 
 rm -rf "$work"
 mkdir -p "$work"

@@ -21,23 +21,24 @@ public sealed class Batch : IDisposable
 
     internal Batch(BatchSlot slot, Action<Batch> release, OutputSpec output, int index, int count, int epoch,
                    long position, LoaderState stateAfter)
+        : this(release, output, index, count, epoch, position, stateAfter)
     {
         _slot = slot;
-        _release = release;
-        Output = output;
-        Index = index;
-        Count = count;
-        Epoch = epoch;
-        Position = position;
-        StateAfter = stateAfter;
         Remaining = count;
     }
 
     /// <summary>A batch of the GPU loader: images in device memory, written on <see cref="Stream"/>.</summary>
     internal Batch(DeviceBatchSlot slot, Action<Batch> release, OutputSpec output, int index, int count, int epoch,
                    long position, LoaderState stateAfter)
+        : this(release, output, index, count, epoch, position, stateAfter)
     {
         _deviceSlot = slot;
+        IsOnDevice = true;
+    }
+
+    private Batch(Action<Batch> release, OutputSpec output, int index, int count, int epoch, long position,
+                  LoaderState stateAfter)
+    {
         _release = release;
         Output = output;
         Index = index;
@@ -45,7 +46,6 @@ public sealed class Batch : IDisposable
         Epoch = epoch;
         Position = position;
         StateAfter = stateAfter;
-        IsOnDevice = true;
     }
 
     /// <summary>True for the GPU loader's batches: the images are in device memory at <see cref="DevicePointer"/>.</summary>

@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Collections.Concurrent;
 using Loader.Augment;
 using Loader.Pipeline.Execution;
 using Loader.Pipeline.Order;
@@ -26,20 +25,14 @@ public sealed class DataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>, ID
 {
     private readonly LoaderOptions _options;
     private readonly ISampleSource _source;
-    private readonly ConcurrentDictionary<long, byte> _badSamples = new();
-    private readonly Action<string> _log;
-    private readonly Lock _runLock = new();
-    private LoaderState _state;
-    private EpochRun? _run;
-    private int _heldByConsumer;
-    private bool _disposed;
+    private readonly Action<BatchSlot> _recycle;
 
     private DataLoader(LoaderOptions options, ISampleSource source, LoaderState state)
     {
         _options = options;
         _source = source;
-        _state = state;
-        _log = options.Log ?? (line => Console.Error.WriteLine(line));
+        Cursor = new LoaderCursor(this, state, Metrics, start => new CpuEpochRun(this, PlanEpoch(start.Epoch, start.Position)));
+        BadSamples = new BadSampleRegistry(Metrics, options.Log ?? (line => Console.Error.WriteLine(line)));
         Output = options.Output;
         ReleaseBatch = Release;
 
@@ -55,18 +48,21 @@ public sealed class DataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>, ID
                 Workers[i] = source.CreateWorker();
             }
 
-            Pool = new SlotPool(options.SlotCount, options.BatchSize, source.BytesPerSample);
+            Pool = new SlotPool<BatchSlot>(options.SlotCount, (long)options.BatchSize * source.BytesPerSample,
+                                           () => new BatchSlot(options.BatchSize, source.BytesPerSample));
         }
         catch
         {
             DisposeWorkers();
             throw;
         }
+
+        _recycle = Pool.Return;
     }
 
     /// <summary>Where the loader stands: after the consumer has taken batch k of an epoch, the position counts the
     /// samples of batches 0..k (of all ranks); after the last batch it is (Epoch + 1, 0).</summary>
-    public LoaderState State => _state;
+    public LoaderState State => Cursor.State;
 
     /// <summary>Samples this rank delivers in a whole epoch.</summary>
     public long SamplesPerEpoch { get; }
@@ -86,20 +82,22 @@ public sealed class DataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>, ID
     /// <summary>Bytes of image memory held by the batch slots (allocated once).</summary>
     public long SlotBytes => Pool.ImageBytes;
 
-    internal SlotPool Pool { get; }
+    internal SlotPool<BatchSlot> Pool { get; }
 
     internal ISampleWorker[] Workers { get; }
 
     internal Action<Batch> ReleaseBatch { get; }
 
-    internal ulong Seed => _state.Seed;
+    internal LoaderCursor Cursor { get; }
+
+    internal BadSampleRegistry BadSamples { get; }
+
+    internal ulong Seed => Cursor.State.Seed;
 
     internal bool Strict => _options.Strict;
 
-    internal int HeldByConsumer => Volatile.Read(ref _heldByConsumer);
-
     /// <summary>The run in progress, if any (tests look at its threads).</summary>
-    internal EpochRun? CurrentRun => _run;
+    internal CpuEpochRun? CurrentRun => (CpuEpochRun?)Cursor.CurrentRun;
 
     /// <summary>
     /// Opens the records in <see cref="LoaderOptions.DataDirectory"/>. With <paramref name="resumeFrom"/>, the first
@@ -133,55 +131,26 @@ public sealed class DataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>, ID
         return new DataLoader(options, source, state);
     }
 
-    public IEnumerator<Batch> GetEnumerator() => new Enumerator(this, StartRun());
+    public IEnumerator<Batch> GetEnumerator() => Cursor.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     public IAsyncEnumerator<Batch> GetAsyncEnumerator(CancellationToken cancellationToken = default) =>
-        new AsyncEnumerator(this, StartRun(), cancellationToken);
+        Cursor.GetAsyncEnumerator(cancellationToken);
 
     /// <summary>Stops every worker thread (promptly: each finishes at most the sample it is decoding) and frees the
     /// slots. Batches still held by the consumer become unusable.</summary>
     public void Dispose()
     {
-        lock (_runLock)
+        if (!Cursor.Close())
         {
-            if (_disposed)
-            {
-                return;
-            }
-
-            _disposed = true;
-            _run?.Dispose();
-            _run = null;
+            return;
         }
 
         Pool.Dispose();
         DisposeWorkers();
         _source.Dispose();
     }
-
-    internal bool IsKnownBad(long sampleId) => !_badSamples.IsEmpty && _badSamples.ContainsKey(sampleId);
-
-    /// <summary>Logs a bad sample the first time it is seen.</summary>
-    internal void ReportBadSample(long sampleId, BadSampleException error)
-    {
-        if (_badSamples.TryAdd(sampleId, 0))
-        {
-            Metrics.BadRecordFound();
-            _log($"loader: skipping bad sample {sampleId}: {error.Message}. It is replaced by a later sample of the epoch's order.");
-        }
-    }
-
-    internal void OnTaken(Batch batch, int queueDepthAfter)
-    {
-        Interlocked.Increment(ref _heldByConsumer);
-        Metrics.BatchTaken(batch.Count, queueDepthAfter);
-        _state = batch.StateAfter;
-    }
-
-    internal void OnEpochFinished(EpochPlan plan) =>
-        _state = new LoaderState(_state.Seed, plan.Epoch + 1, 0);
 
     /// <summary>The state a loader starts from, checked against the options and the data set (shared with the GPU loader).</summary>
     internal static LoaderState StartState(LoaderOptions options, long datasetSize, LoaderState? resumeFrom)
@@ -220,97 +189,13 @@ public sealed class DataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>, ID
 
     private EpochPlan PlanEpoch(int epoch, long start) => PlanEpoch(_options, _source.Count, epoch, start);
 
-    private EpochRun StartRun()
-    {
-        lock (_runLock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_run is not null)
-            {
-                throw new InvalidOperationException(
-                    "The loader is already being enumerated: finish or dispose that enumerator first.");
-            }
-
-            _run = new EpochRun(this, PlanEpoch(_state.Epoch, _state.Position));
-            return _run;
-        }
-    }
-
-    private void EndRun(EpochRun run)
-    {
-        lock (_runLock)
-        {
-            if (_run == run)
-            {
-                _run = null;
-            }
-        }
-
-        run.Dispose();
-    }
-
-    private void Release(Batch batch)
-    {
-        BatchSlot? slot = batch.Detach();
-        if (slot is null)
-        {
-            return; // already disposed
-        }
-
-        Interlocked.Decrement(ref _heldByConsumer);
-        lock (_runLock)
-        {
-            if (!_disposed)
-            {
-                Pool.Return(slot);
-            }
-        }
-    }
+    private void Release(Batch batch) => Cursor.Release(batch.Detach(), _recycle);
 
     private void DisposeWorkers()
     {
         foreach (ISampleWorker? worker in Workers)
         {
             worker?.Dispose();
-        }
-    }
-
-    private sealed class Enumerator(DataLoader loader, EpochRun run) : IEnumerator<Batch>
-    {
-        private Batch? _current;
-
-        public Batch Current => _current ?? throw new InvalidOperationException("MoveNext has not returned true.");
-
-        object IEnumerator.Current => Current;
-
-        public bool MoveNext()
-        {
-            _current = run.Next();
-            return _current is not null;
-        }
-
-        public void Reset() => throw new NotSupportedException();
-
-        public void Dispose() => loader.EndRun(run);
-    }
-
-    private sealed class AsyncEnumerator(DataLoader loader, EpochRun run, CancellationToken cancellationToken)
-        : IAsyncEnumerator<Batch>
-    {
-        private Batch? _current;
-
-        public Batch Current => _current ?? throw new InvalidOperationException("MoveNextAsync has not returned true.");
-
-        public async ValueTask<bool> MoveNextAsync()
-        {
-            _current = await run.NextAsync(cancellationToken).ConfigureAwait(false);
-            return _current is not null;
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            loader.EndRun(run);
-            return ValueTask.CompletedTask;
         }
     }
 }

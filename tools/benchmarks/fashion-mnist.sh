@@ -29,19 +29,9 @@ if [ ! -f "$idx/train-images-idx3-ubyte.gz" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends dataset-fashion-mnist >/dev/null
 fi
 
-art=()
-[ -n "${ARTIFACTS:-}" ] && art=(--artifacts-path "$ARTIFACTS")
-dotnet build tools/make-records/make-records.csproj -c Release -nologo -v quiet "${art[@]}"
-dotnet build src/Trainer/Trainer.csproj -c Release -nologo -v quiet "${art[@]}"
-if [ -n "${ARTIFACTS:-}" ]; then
-  make_records_dll="$ARTIFACTS/bin/make-records/release/make-records.dll"
-  trainer_dll="$ARTIFACTS/bin/Trainer/release/trainer.dll"
-else
-  make_records_dll="tools/make-records/bin/Release/net10.0/make-records.dll"
-  trainer_dll="src/Trainer/bin/Release/net10.0/trainer.dll"
-fi
-make_records() { dotnet "$make_records_dll" "$@"; }
-trainer() { dotnet "$trainer_dll" "$@"; }
+# shellcheck source=scripts/lib/build-tools.sh
+source scripts/lib/build-tools.sh
+build_tools
 
 start=$(date +%s)
 rm -rf "$work"

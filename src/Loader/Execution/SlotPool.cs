@@ -3,25 +3,44 @@ using System.Collections.Concurrent;
 namespace Loader.Pipeline.Execution;
 
 /// <summary>
-/// The free batch slots. Taking one blocks while all are in use: this is the pipeline's back-pressure, since the
-/// workers cannot run further ahead of the consumer than the slots allow.
+/// The free batch slots (<c>PrefetchDepth + 2</c>, allocated once): pinned host slots for <see cref="DataLoader"/>,
+/// device slots for the GPU loader. Taking one blocks while all are in use: this is the pipeline's back-pressure,
+/// since the producers cannot run further ahead of the consumer than the slots allow.
 /// </summary>
-internal sealed class SlotPool : IDisposable
+internal sealed class SlotPool<TSlot> : IDisposable
+    where TSlot : class, IDisposable
 {
-    private readonly BatchSlot[] _all;
-    private readonly ConcurrentStack<BatchSlot> _free = new();
+    private readonly TSlot[] _all;
+    private readonly ConcurrentStack<TSlot> _free = new();
     private readonly SemaphoreSlim _available;
 
-    public SlotPool(int slotCount, int batchSize, int bytesPerSample)
+    /// <param name="slotCount">Slots to allocate.</param>
+    /// <param name="imageBytesPerSlot">Image memory in one slot (what <see cref="ImageBytes"/> adds up).</param>
+    /// <param name="createSlot">Allocates one slot; if it throws, the slots made so far are freed.</param>
+    public SlotPool(int slotCount, long imageBytesPerSlot, Func<TSlot> createSlot)
     {
-        _all = new BatchSlot[slotCount];
-        for (int i = 0; i < slotCount; i++)
+        _all = new TSlot[slotCount];
+        int created = 0;
+        try
         {
-            _all[i] = new BatchSlot(batchSize, bytesPerSample);
-            _free.Push(_all[i]);
+            for (; created < slotCount; created++)
+            {
+                _all[created] = createSlot();
+                _free.Push(_all[created]);
+            }
+        }
+        catch
+        {
+            for (int i = 0; i < created; i++)
+            {
+                _all[i].Dispose();
+            }
+
+            throw;
         }
 
         _available = new SemaphoreSlim(slotCount, slotCount);
+        ImageBytes = slotCount * imageBytesPerSlot;
     }
 
     public int SlotCount => _all.Length;
@@ -29,17 +48,17 @@ internal sealed class SlotPool : IDisposable
     public int FreeCount => _available.CurrentCount;
 
     /// <summary>Bytes of image memory in all slots.</summary>
-    public long ImageBytes => (long)_all.Length * _all[0].ImageBytes;
+    public long ImageBytes { get; }
 
     /// <summary>Waits for a free slot; throws <see cref="OperationCanceledException"/> when cancelled.</summary>
-    public BatchSlot Take(CancellationToken cancellation)
+    public TSlot Take(CancellationToken cancellation)
     {
         _available.Wait(cancellation);
-        _free.TryPop(out BatchSlot? slot);
+        _free.TryPop(out TSlot? slot);
         return slot!;
     }
 
-    public void Return(BatchSlot slot)
+    public void Return(TSlot slot)
     {
         _free.Push(slot);
         _available.Release();
@@ -47,7 +66,7 @@ internal sealed class SlotPool : IDisposable
 
     public void Dispose()
     {
-        foreach (BatchSlot slot in _all)
+        foreach (TSlot slot in _all)
         {
             slot.Dispose();
         }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.ExceptionServices;
 using Loader.Augment;
+using Loader.Pipeline.Execution;
 using Loader.Pipeline.Order;
 using Loader.Records;
 

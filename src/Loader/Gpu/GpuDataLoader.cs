@@ -1,6 +1,7 @@
 using System.Collections;
 using Loader.Augment;
 using Loader.Augment.Cuda;
+using Loader.Pipeline.Execution;
 using Loader.Pipeline.Order;
 using Loader.Pipeline.Sources;
 using Loader.Records;
@@ -38,14 +39,10 @@ public sealed class GpuDataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>,
     private readonly LoaderOptions _options;
     private readonly RecordSampleSource _source;
     private readonly CudaDevice _device;
-    private readonly Lock _runLock = new();
-    private LoaderState _state;
-    private GpuEpochRun? _run;
-    private int _heldByConsumer;
+    private readonly Action<DeviceBatchSlot> _recycle;
     private long _hardwareDecodes;
     private long _hybridDecodes;
     private long _cpuFallbackDecodes;
-    private bool _disposed;
 
     private GpuDataLoader(LoaderOptions options, RecordDataset dataset, RecordSampleSource source, CudaDevice device,
                           LoaderState state, GpuDecodeOptions? decode)
@@ -53,9 +50,11 @@ public sealed class GpuDataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>,
         _options = options;
         _source = source;
         _device = device;
-        _state = state;
+        Cursor = new LoaderCursor(this, state, Metrics,
+                                  start => new GpuEpochRun(this, DataLoader.PlanEpoch(_options, _source.Count, start.Epoch, start.Position)));
         Output = options.Output;
         ReleaseBatch = Release;
+        _recycle = Recycle;
         EpochPlan full = DataLoader.PlanEpoch(options, source.Count, state.Epoch, 0);
         SamplesPerEpoch = full.SamplesPerRank;
         BatchesPerEpoch = full.BatchCount;
@@ -64,7 +63,9 @@ public sealed class GpuDataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>,
         try
         {
             Processor = new GpuBatchProcessor(device, options.Output, options.BatchSize, decode);
-            Pool = new DeviceSlotPool(device, Processor.Stream.Pointer, options.SlotCount, options.BatchSize, options.Output.BytesPerSample);
+            nint stream = Processor.Stream.Pointer;
+            Pool = new SlotPool<DeviceBatchSlot>(options.SlotCount, (long)options.BatchSize * options.Output.BytesPerSample,
+                                                 () => new DeviceBatchSlot(device, stream, options.BatchSize, options.Output.BytesPerSample));
             Assembler = new GpuBatchAssembler(dataset, source.Describe, options, bad, Metrics);
         }
         catch
@@ -76,7 +77,7 @@ public sealed class GpuDataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>,
     }
 
     /// <summary>Where the loader stands (see <see cref="DataLoader.State"/>: the same numbers, interchangeable).</summary>
-    public LoaderState State => _state;
+    public LoaderState State => Cursor.State;
 
     public long SamplesPerEpoch { get; }
 
@@ -110,13 +111,13 @@ public sealed class GpuDataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>,
 
     internal GpuBatchProcessor Processor { get; }
 
-    internal DeviceSlotPool Pool { get; }
+    internal SlotPool<DeviceBatchSlot> Pool { get; }
 
     internal GpuBatchAssembler Assembler { get; }
 
     internal Action<Batch> ReleaseBatch { get; }
 
-    internal int HeldByConsumer => Volatile.Read(ref _heldByConsumer);
+    internal LoaderCursor Cursor { get; }
 
     /// <summary>
     /// Opens the GPU (failing at once, with <see cref="GpuAvailability"/>'s message, where there is none) and the
@@ -179,27 +180,20 @@ public sealed class GpuDataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>,
         batch.DeviceSlot.Images.CopyToHost(destination[..bytes], Processor.Stream);
     }
 
-    public IEnumerator<Batch> GetEnumerator() => new Enumerator(this, StartRun());
+    public IEnumerator<Batch> GetEnumerator() => Cursor.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     public IAsyncEnumerator<Batch> GetAsyncEnumerator(CancellationToken cancellationToken = default) =>
-        new AsyncEnumerator(this, StartRun(), cancellationToken);
+        Cursor.GetAsyncEnumerator(cancellationToken);
 
     /// <summary>Stops the producer, waits for the GPU to finish what was queued, and frees the slots. Batches still
     /// held by the consumer become unusable.</summary>
     public void Dispose()
     {
-        lock (_runLock)
+        if (!Cursor.Close())
         {
-            if (_disposed)
-            {
-                return;
-            }
-
-            _disposed = true;
-            _run?.Dispose();
-            _run = null;
+            return;
         }
 
         Processor.Stream.Synchronize();
@@ -210,16 +204,6 @@ public sealed class GpuDataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>,
         _source.Dispose();
     }
 
-    internal void OnTaken(Batch batch, int queueDepthAfter)
-    {
-        Interlocked.Increment(ref _heldByConsumer);
-        Metrics.BatchTaken(batch.Count, queueDepthAfter);
-        _state = batch.StateAfter;
-    }
-
-    internal void OnEpochFinished(EpochPlan plan) =>
-        _state = new LoaderState(_state.Seed, plan.Epoch + 1, 0);
-
     internal void CountDecodes(GpuBatchStats stats)
     {
         Interlocked.Add(ref _hardwareDecodes, stats.Hardware);
@@ -227,93 +211,14 @@ public sealed class GpuDataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>,
         Interlocked.Add(ref _cpuFallbackDecodes, stats.CpuFallback);
     }
 
-    private GpuEpochRun StartRun()
-    {
-        lock (_runLock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_run is not null)
-            {
-                throw new InvalidOperationException(
-                    "The loader is already being enumerated: finish or dispose that enumerator first.");
-            }
-
-            _run = new GpuEpochRun(this, DataLoader.PlanEpoch(_options, _source.Count, _state.Epoch, _state.Position));
-            return _run;
-        }
-    }
-
-    private void EndRun(GpuEpochRun run)
-    {
-        lock (_runLock)
-        {
-            if (_run == run)
-            {
-                _run = null;
-            }
-        }
-
-        run.Dispose();
-    }
+    private void Release(Batch batch) => Cursor.Release(batch.DetachDevice(), _recycle);
 
     // Batch.Dispose: the consumer has queued its last read of the slot on libtorch's stream; mark that point so the
     // slot's next batch waits for it, then recycle the slot.
-    private void Release(Batch batch)
+    private void Recycle(DeviceBatchSlot slot)
     {
-        DeviceBatchSlot? slot = batch.DetachDevice();
-        if (slot is null)
-        {
-            return; // already disposed
-        }
-
-        Interlocked.Decrement(ref _heldByConsumer);
-        lock (_runLock)
-        {
-            if (!_disposed)
-            {
-                _device.RecordOnDefaultStream(slot.ConsumerDone);
-                slot.ConsumerDoneRecorded = true;
-                Pool.Return(slot);
-            }
-        }
-    }
-
-    private sealed class Enumerator(GpuDataLoader loader, GpuEpochRun run) : IEnumerator<Batch>
-    {
-        private Batch? _current;
-
-        public Batch Current => _current ?? throw new InvalidOperationException("MoveNext has not returned true.");
-
-        object IEnumerator.Current => Current;
-
-        public bool MoveNext()
-        {
-            _current = run.Next();
-            return _current is not null;
-        }
-
-        public void Reset() => throw new NotSupportedException();
-
-        public void Dispose() => loader.EndRun(run);
-    }
-
-    private sealed class AsyncEnumerator(GpuDataLoader loader, GpuEpochRun run, CancellationToken cancellationToken)
-        : IAsyncEnumerator<Batch>
-    {
-        private Batch? _current;
-
-        public Batch Current => _current ?? throw new InvalidOperationException("MoveNextAsync has not returned true.");
-
-        public async ValueTask<bool> MoveNextAsync()
-        {
-            _current = await run.NextAsync(cancellationToken).ConfigureAwait(false);
-            return _current is not null;
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            loader.EndRun(run);
-            return ValueTask.CompletedTask;
-        }
+        _device.RecordOnDefaultStream(slot.ConsumerDone);
+        slot.ConsumerDoneRecorded = true;
+        Pool.Return(slot);
     }
 }

@@ -1,4 +1,5 @@
 using Loader.Augment;
+using Loader.Pipeline.Execution;
 using Loader.Pipeline.Gpu;
 using Loader.Pipeline.Order;
 using Loader.Pipeline.Sources;

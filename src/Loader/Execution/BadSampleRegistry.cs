@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 
-namespace Loader.Pipeline.Gpu;
+namespace Loader.Pipeline.Execution;
 
-/// <summary>The bad samples a GPU loader has met: each is logged once (same line as the CPU loader) and counted.</summary>
+/// <summary>The bad samples a loader (CPU or GPU) has met: each is logged once and counted.</summary>
 internal sealed class BadSampleRegistry(LoaderMetrics metrics, Action<string> log)
 {
     private readonly ConcurrentDictionary<long, byte> _bad = new();

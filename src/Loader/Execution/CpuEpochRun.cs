@@ -1,0 +1,272 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Loader.Pipeline.Order;
+using Loader.Pipeline.Sources;
+
+namespace Loader.Pipeline.Execution;
+
+/// <summary>
+/// The CPU loader's producers for one epoch: N worker threads decode into pinned host slots and finished batches
+/// go to the consumer (through <see cref="EpochRun"/>) in order.
+/// </summary>
+/// <remarks>
+/// Work is claimed one sample at a time from a single counter that walks batch 0's samples, then batch 1's, ...,
+/// so all workers help finish the oldest batch first and the next batch is started while the last samples of the
+/// previous one are still decoding. A batch is "opened" (given a free slot and its planned sample ids), in order,
+/// by one opener thread; when no slot is free the opener waits and the workers soon run out of opened work: that
+/// is the back-pressure. The opener is the only thread that waits for slots, so no worker ever waits while holding
+/// work another one needs. Each worker decodes its sample straight into the slot. The worker that finishes a
+/// batch's last sample publishes it, and every following batch that is already complete, into the channel, so
+/// batches leave in plan order even though they complete out of order. At most <c>slots</c> batches exist at once,
+/// so the ring of open batches indexed by <c>batch % slots</c> never overwrites one that is still needed.
+/// </remarks>
+internal sealed class CpuEpochRun : EpochRun
+{
+    private readonly DataLoader _loader;
+    private readonly Batch?[] _ring;
+    private readonly Thread[] _threads;
+    private readonly object _openedSignal = new();
+    private readonly Thread _opener;
+    private readonly CancellationTokenRegistration _wakeOnCancel;
+    private readonly Lock _publishLock = new();
+
+    private long _nextWork;
+    private int _opened;
+    private int _nextToPublish;
+
+    public CpuEpochRun(DataLoader loader, EpochPlan plan)
+        : base(loader.Cursor, plan, loader.Pool.SlotCount, "batch slots")
+    {
+        _loader = loader;
+        _ring = new Batch?[loader.Pool.SlotCount];
+        _threads = new Thread[loader.Workers.Length];
+        for (int i = 0; i < _threads.Length; i++)
+        {
+            _threads[i] = new Thread(WorkerMain)
+            {
+                IsBackground = true,
+                Name = $"loader worker {i}",
+            };
+        }
+
+        _wakeOnCancel = Cancellation.Register(WakeWaiters);
+        _opener = new Thread(OpenerMain) { IsBackground = true, Name = "loader batch opener" };
+        _opener.Start();
+        for (int i = 0; i < _threads.Length; i++)
+        {
+            _threads[i].Start(i);
+        }
+    }
+
+    /// <summary>The worker threads and the opener (tests check that they all stop).</summary>
+    internal IReadOnlyList<Thread> Threads => [.. _threads, _opener];
+
+    protected override void StopProducers()
+    {
+        _opener.Join();
+        foreach (Thread thread in _threads)
+        {
+            thread.Join();
+        }
+
+        _wakeOnCancel.Dispose();
+    }
+
+    protected override void ReclaimUndelivered(ChannelReader<Batch> undelivered)
+    {
+        while (undelivered.TryRead(out _))
+        {
+            // Drained; the slots are reclaimed below, through the ring (it also holds opened, unfinished batches).
+        }
+
+        for (int b = Delivered; b < _opened; b++)
+        {
+            Batch? batch = _ring[b % _ring.Length];
+            if (batch?.Detach() is { } slot)
+            {
+                _loader.Pool.Return(slot);
+            }
+        }
+
+        Array.Clear(_ring);
+    }
+
+    private void WorkerMain(object? state)
+    {
+        int workerIndex = (int)state!;
+        ISampleWorker worker = _loader.Workers[workerIndex];
+        CancellationToken cancellation = Cancellation;
+        int batchSize = Plan.BatchSize;
+        long allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
+        try
+        {
+            while (!cancellation.IsCancellationRequested)
+            {
+                long work = Interlocked.Increment(ref _nextWork) - 1;
+                long batchIndex = work / batchSize;
+                if (batchIndex >= Plan.BatchCount)
+                {
+                    return;
+                }
+
+                Batch batch = Open((int)batchIndex, cancellation);
+                int index = (int)(work - (batchIndex * batchSize));
+                if (index >= batch.Count)
+                {
+                    continue; // the short last batch has fewer samples than claim numbers
+                }
+
+                Produce(batch, index, worker);
+                if (Interlocked.Decrement(ref batch.Remaining) == 0)
+                {
+                    Publish();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // Disposed (or another worker failed): stop quietly.
+        }
+        catch (Exception e)
+        {
+            Fail(e);
+        }
+        finally
+        {
+            _loader.Metrics.AddWorkerAllocations(GC.GetAllocatedBytesForCurrentThread() - allocatedAtStart);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Batch Open(int batchIndex, CancellationToken cancellation)
+    {
+        if (batchIndex >= Volatile.Read(ref _opened))
+        {
+            WaitUntilOpened(batchIndex, cancellation);
+        }
+
+        return _ring[batchIndex % _ring.Length]!;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WaitUntilOpened(int batchIndex, CancellationToken cancellation)
+    {
+        lock (_openedSignal)
+        {
+            while (_opened <= batchIndex)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                Monitor.Wait(_openedSignal);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The opener thread: gives each batch, in order, a free slot and its planned sample ids. It is the only thread
+    /// that waits for slots, so a worker waiting for a batch to open never holds anything another worker needs.
+    /// </summary>
+    private void OpenerMain()
+    {
+        CancellationToken cancellation = Cancellation;
+        try
+        {
+            for (int next = 0; next < Plan.BatchCount; next++)
+            {
+                long waitStart = Stopwatch.GetTimestamp();
+                BatchSlot slot = _loader.Pool.Take(cancellation);
+                _loader.Metrics.AddSlotWait(Stopwatch.GetTimestamp() - waitStart);
+
+                int count = Plan.BatchLength(next);
+                for (int i = 0; i < count; i++)
+                {
+                    slot.PlannedIds[i] = Plan.SampleId(next, i);
+                }
+
+                _ring[next % _ring.Length] = new Batch(slot, _loader.ReleaseBatch, _loader.Output, next, count, Plan.Epoch,
+                                                       Plan.BatchStartPosition(next), Plan.StateAfter(next, _loader.Seed));
+                lock (_openedSignal)
+                {
+                    Volatile.Write(ref _opened, next + 1);
+                    Monitor.PulseAll(_openedSignal);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // Disposed (or a worker failed): stop quietly.
+        }
+        catch (Exception e)
+        {
+            Fail(e);
+        }
+    }
+
+    private void WakeWaiters()
+    {
+        lock (_openedSignal)
+        {
+            Monitor.PulseAll(_openedSignal);
+        }
+    }
+
+    /// <summary>One sample into its place in the slot, replacing bad samples by the plan's rule.</summary>
+    private void Produce(Batch batch, int index, ISampleWorker worker)
+    {
+        BatchSlot slot = batch.Slot;
+        long sampleId = slot.PlannedIds[index];
+        Span<byte> destination = slot.Sample(index);
+        var times = default(StageTimes);
+        int label;
+        int attempt = 0;
+        while (true)
+        {
+            if (!_loader.BadSamples.IsKnownBad(sampleId))
+            {
+                try
+                {
+                    label = worker.Load(sampleId, Plan.Epoch, destination, ref times);
+                    break;
+                }
+                catch (BadSampleException e) when (!_loader.Strict)
+                {
+                    _loader.BadSamples.Report(sampleId, e);
+                }
+            }
+
+            _loader.Metrics.SampleSkipped();
+            sampleId = Replacement(batch, index, ++attempt);
+        }
+
+        slot.SampleIds[index] = sampleId;
+        slot.Labels[index] = label;
+        _loader.Metrics.AddStageTimes(times.Read, times.Decode);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long Replacement(Batch batch, int index, int attempt) =>
+        Plan.Replacement(batch.Index, index, attempt, batch.Slot.PlannedIds.AsSpan(0, batch.Count));
+
+    private void Publish()
+    {
+        lock (_publishLock)
+        {
+            while (_nextToPublish < Volatile.Read(ref _opened))
+            {
+                Batch? batch = _ring[_nextToPublish % _ring.Length];
+                if (batch is null || batch.Index != _nextToPublish || Volatile.Read(ref batch.Remaining) != 0)
+                {
+                    break;
+                }
+
+                Queue(batch);
+                _nextToPublish++;
+            }
+
+            if (_nextToPublish == Plan.BatchCount)
+            {
+                Complete();
+            }
+        }
+    }
+}
