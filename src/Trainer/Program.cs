@@ -22,7 +22,7 @@ var classes = new Option<int?>("--classes") { Description = "Number of classes (
 var epochs = new Option<int>("--epochs") { Description = "Epochs (90: NVIDIA's default recipe; 250: the MixUp recipe)", DefaultValueFactory = _ => 90 };
 var batch = new Option<int>("--batch") { Description = "Global batch size", DefaultValueFactory = _ => 256 };
 var imageSize = new Option<int>("--image-size") { Description = "Training crop size in pixels", DefaultValueFactory = _ => 224 };
-var loader = new Option<string>("--loader") { Description = "cpu (records + CPU decode), gpu (not yet), synthetic (compute ceiling)", DefaultValueFactory = _ => "cpu" };
+var loader = new Option<string>("--loader") { Description = "cpu (records + CPU decode), gpu (records + nvJPEG/CUDA; needs a GPU, implies --device cuda), synthetic (compute ceiling)", DefaultValueFactory = _ => "cpu" };
 loader.AcceptOnlyFromAmong("cpu", "gpu", "synthetic");
 var amp = new Option<string>("--amp") { Description = "fp16 (autocast + dynamic loss scaling), bf16 (autocast), off (fp32)", DefaultValueFactory = _ => "off" };
 amp.AcceptOnlyFromAmong("fp16", "bf16", "off");

@@ -57,6 +57,21 @@ find "$IMAGES" -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' \) -prin
 # The CPU path's special cases (progressive, 4:4:4, CMYK, arithmetic-coded): correctness checks only, not timed.
 cp tests/Augment.Tests/Fixtures/images/* "$DEV/fixtures/" 2>/dev/null || true
 
+# The trainer, framework-dependent, without libtorch (the device brings its own CUDA libtorch via torch/lib on
+# LD_LIBRARY_PATH): $DEV/trainer.tar.xz, run by tools/device/run-trainer-on-device.sh.
+STAGE=$(mktemp -d)
+echo "prepare: publishing trainer (framework-dependent, no libtorch)"
+dotnet publish src/Trainer/Trainer.csproj -c Release --artifacts-path "$ART" -o "$STAGE/trainer" -nologo -v quiet
+# Keep only linux-x64's LibTorchSharp (TorchSharp's glue, built for libtorch 2.10) and Skia/HarfBuzz (end-of-run plots);
+# libtorch itself (460 MB of CPU libtorch) comes from the device's PyTorch.
+(cd "$STAGE/trainer/runtimes" && find . -mindepth 1 -maxdepth 1 ! -name linux-x64 -exec rm -rf {} + \
+  && cd linux-x64/native && find . -type f ! -name libLibTorchSharp.so ! -name libSkiaSharp.so ! -name libHarfBuzzSharp.so -delete)
+find "$STAGE" \( -name '*.pdb' -o -name '*.xml' \) -delete
+mkdir -p "$DEV"
+tar -C "$STAGE" -cJf "$DEV/trainer.tar.xz" trainer
+rm -rf "$STAGE"
+ls -la "$DEV/trainer.tar.xz"
+
 echo "prepare: checking that the packed app starts here (it must say: no GPU)"
 CHECK=$(mktemp -d)
 tar -C "$CHECK" -xJf "$DEV/dotnet.tar.xz"

@@ -18,17 +18,18 @@ public static class PyTorchWeights
         Hashtable file = PyTorchUnpickler.UnpickleStateDict(path);
         try
         {
-            foreach (DictionaryEntry entry in file)
+            // The model's own order (a Hashtable's order changes from run to run), so the error names the same key every time.
+            foreach ((string key, Tensor mine) in own)
             {
-                string key = (string)entry.Key;
-                if (!own.TryGetValue(key, out Tensor? mine))
-                    throw new InvalidDataException($"{path}: {key} is not a parameter or buffer of {model.Spec.Name} (wrong --arch?).");
-                if (entry.Value is Tensor theirs && !theirs.shape.SequenceEqual(mine.shape))
+                if (!file.ContainsKey(key))
+                    throw new InvalidDataException($"{path}: no {key} (not a {model.Spec.Name} state_dict?).");
+                if (file[key] is Tensor theirs && !theirs.shape.SequenceEqual(mine.shape))
                     throw new InvalidDataException(
                         $"{path}: {key} has shape [{string.Join(", ", theirs.shape)}], but a {model.Spec.Name} with {model.Classes} classes needs [{string.Join(", ", mine.shape)}] (wrong --arch or --classes?).");
             }
-            string? missing = own.Keys.FirstOrDefault(k => !file.ContainsKey(k));
-            if (missing != null) throw new InvalidDataException($"{path}: no {missing} (not a {model.Spec.Name} state_dict?).");
+            string? unknown = file.Keys.Cast<string>().Order(StringComparer.Ordinal).FirstOrDefault(k => !own.ContainsKey(k));
+            if (unknown != null)
+                throw new InvalidDataException($"{path}: {unknown} is not a parameter or buffer of {model.Spec.Name} (wrong --arch?).");
         }
         finally
         {
