@@ -46,7 +46,7 @@ step device-check 120 "$RT/dotnet" "$DEV/app/device-check.dll" all --images "$DE
   --out "$OUT/device-check.json" > /dev/null 2> "$OUT/device-check.log"
 
 # 4b. The GPU loader (records -> reader -> nvJPEG -> augment kernel -> device slots) against the CPU loader on all
-#     cores, same records, same machine. 1000 records: the 100 sample images 10 times over (flat ImageNet-style names,
+#     cores, same records, same machine. 800 records: the 80 sample images 10 times over (flat ImageNet-style names,
 #     so make-records labels them by synset), packed by make-records with the packed runtime.
 LT=$RT/loader
 mkdir -p "$LT" "$RT/loader-images"

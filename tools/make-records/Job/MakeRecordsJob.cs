@@ -5,7 +5,6 @@ using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Google.Protobuf;
 using Loader.Records;
 using Loader.Records.Format;
 using Loader.Records.Index;
@@ -148,8 +147,9 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         string shardFile = Path.GetFileName(shardPath);
         var outcomes = new List<InputOutcome>(items.Length);
         var labels = new List<int>(items.Length);
-        using var writer = new ShardWriter(shardPath);
-        // With more than one thread, chunk k+1 is read and sanitized while chunk k is written (CRC, SHA-256, I/O).
+        // With more than one thread, chunk k+1 is read, sanitized, serialized and checksummed while chunk k is appended,
+        // and the writer writes and hashes (SHA-256) on its own thread.
+        using var writer = new ShardWriter(shardPath, pipelined: threads > 1);
         Task<PreparedInput[]>? next = null;
         for (int chunk = 0; chunk < items.Length; chunk += ChunkSize)
         {
@@ -171,7 +171,7 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
                     continue;
                 }
 
-                int record = writer.Append(input.Payload.AsSpan(0, input.PayloadLength), item.Label, input.Image.Width, input.Image.Height);
+                int record = writer.Append(input.Payload.AsSpan(0, input.PayloadLength), input.PayloadCrc, item.Label, input.Image.Width, input.Image.Height);
                 labels.Add(item.Label);
                 string status = input.Image.Status == SanitizeStatus.Reencoded ? "reencoded" : "written";
                 outcomes.Add(new InputOutcome(item.RelativePath, status, input.Image.Reason, item.Label, shardFile, record));
@@ -220,21 +220,22 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         Interlocked.Increment(ref _itemsDone);
         if (image.Status == SanitizeStatus.Skipped)
         {
-            return new PreparedInput(image, bytes, [], 0);
+            return new PreparedInput(image, bytes, [], 0, 0);
         }
 
         // Serialized straight into a pooled buffer: no per-image large-object-heap allocation on the passthrough path.
         ClassInfo cls = inputs.Classes[item.Label];
-        var message = new ImageExample(image.Jpeg, item.Label, cls.Synset, cls.Name, item.RelativePath, image.Width, image.Height,
-                                       image.Channels).ToMessage();
-        int size = message.CalculateSize();
+        var example = new ImageExample(image.Jpeg, item.Label, cls.Synset, cls.Name, item.RelativePath, image.Width, image.Height,
+                                       image.Channels);
+        int size = ImageExamplePayload.Size(example);
         byte[] payload = ArrayPool<byte>.Shared.Rent(size);
-        message.WriteTo(payload.AsSpan(0, size));
-        return new PreparedInput(image, bytes, payload, size);
+        ImageExamplePayload.Write(example, payload);
+        return new PreparedInput(image, bytes, payload, size, Crc32C.Compute(payload.AsSpan(0, size)));
     }
 
     /// <summary>One input ready to append; owns its pooled buffers.</summary>
-    private readonly record struct PreparedInput(SanitizedImage Image, RentedBytes Input, byte[] Payload, int PayloadLength) : IDisposable
+    private readonly record struct PreparedInput(SanitizedImage Image, RentedBytes Input, byte[] Payload, int PayloadLength, uint PayloadCrc)
+        : IDisposable
     {
         public void Dispose()
         {
