@@ -14,13 +14,14 @@ public sealed record ImageExample(ReadOnlyMemory<byte> Encoded, int Label, strin
     /// so the bytes are deterministic).</summary>
     public byte[] ToPayload() => ToMessage().ToByteArray();
 
-    /// <summary>The generated message; <c>CalculateSize</c> + <c>WriteTo(Span)</c> serialize it into a pooled buffer.</summary>
+    /// <summary>The generated message (the reference for <see cref="ImageExamplePayload"/>, which writes the same bytes
+    /// without building it).</summary>
     public Example ToMessage()
     {
         var features = new Features();
         features.Feature.Add(ImageFeatureKeys.Height, Int64(Height));
         features.Feature.Add(ImageFeatureKeys.Width, Int64(Width));
-        features.Feature.Add(ImageFeatureKeys.Colorspace, Bytes(Channels == 1 ? "Grayscale" : "RGB"));
+        features.Feature.Add(ImageFeatureKeys.Colorspace, Bytes(ColorspaceOf(Channels)));
         features.Feature.Add(ImageFeatureKeys.Channels, Int64(Channels));
         features.Feature.Add(ImageFeatureKeys.Label, Int64(Label + 1L));
         features.Feature.Add(ImageFeatureKeys.Synset, Bytes(Synset));
@@ -34,6 +35,9 @@ public sealed record ImageExample(ReadOnlyMemory<byte> Encoded, int Label, strin
         });
         return new Example { Features = features };
     }
+
+    /// <summary>The <c>image/colorspace</c> value TensorFlow's ImageNet scripts write.</summary>
+    internal static string ColorspaceOf(int channels) => channels == 1 ? "Grayscale" : "RGB";
 
     /// <summary>Parses a payload with the generated types (slow path: inspect, verify, foreign records).</summary>
     /// <param name="payload">tf.train.Example bytes.</param>

@@ -45,6 +45,31 @@ public class Crc32CTests
     }
 
     [Fact]
+    public void Compute_ThreeLanePathMatchesScalarReference_AroundBlockBoundaries()
+    {
+        // The hardware path cuts inputs into 6144-byte blocks of three 2048-byte lanes; check lengths on and around
+        // one, two and many blocks, at odd alignments, and a record-sized input.
+        var random = new Random(11);
+        byte[] data = new byte[120_000 + 16];
+        random.NextBytes(data);
+        foreach (int blocks in new[] { 1, 2, 3, 19 })
+        {
+            for (int delta = -9; delta <= 9; delta++)
+            {
+                int length = (blocks * 6144) + delta;
+                for (int start = 0; start < 3; start++)
+                {
+                    ReadOnlySpan<byte> span = data.AsSpan(start, length);
+                    Assert.Equal(Crc32C.ComputeScalar(span), Crc32C.Compute(span));
+                }
+            }
+        }
+
+        Assert.Equal(Crc32C.ComputeScalar(data), Crc32C.Compute(data));
+        Assert.Equal(Crc32C.ComputeScalar(data.AsSpan(5)), Crc32C.Append(Crc32C.Compute(data.AsSpan(5, 7000)), data.AsSpan(7005)));
+    }
+
+    [Fact]
     public void Append_EqualsComputeOfConcatenation()
     {
         byte[] data = Enumerable.Range(0, 1000).Select(i => (byte)(i * 31)).ToArray();

@@ -111,6 +111,29 @@ public class MakeRecordsJobTests
     }
 
     [Fact]
+    public void Run_OneShard_ByteIdenticalOutputWhetherTheWriterIsPipelinedOrNot()
+    {
+        // One shard and several threads: records are prepared on workers and the writer hashes on its own thread.
+        using var dir = new TempDirectory();
+        string input = dir.Combine("train");
+        MakeTree(input, perClass: 8);
+        foreach ((string output, int threads) in new[] { ("a", 1), ("b", 2), ("c", 4) })
+        {
+            new MakeRecordsJob(new MakeRecordsOptions(input, dir.Combine(output)) { Shards = 1, Seed = 9, Threads = threads })
+                .Run(TestContext.Current.CancellationToken);
+        }
+
+        string[] names = [.. Directory.GetFiles(dir.Combine("a")).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)];
+        Assert.Equal(4, names.Length); // shard, index, idx, manifest (with the shard's SHA-256)
+        foreach (string name in names)
+        {
+            byte[] expected = File.ReadAllBytes(Path.Combine(dir.Combine("a"), name));
+            Assert.Equal(expected, File.ReadAllBytes(Path.Combine(dir.Combine("b"), name)));
+            Assert.Equal(expected, File.ReadAllBytes(Path.Combine(dir.Combine("c"), name)));
+        }
+    }
+
+    [Fact]
     public void Run_AfterAKilledRun_KeepsFinishedShardsAndFinishesTheJob()
     {
         using var dir = new TempDirectory();

@@ -147,9 +147,10 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         string shardFile = Path.GetFileName(shardPath);
         var outcomes = new List<InputOutcome>(items.Length);
         var labels = new List<int>(items.Length);
-        // With more than one thread, chunk k+1 is read, sanitized, serialized and checksummed while chunk k is appended,
-        // and the writer writes and hashes (SHA-256) on its own thread.
-        using var writer = new ShardWriter(shardPath, pipelined: threads > 1);
+        // With more than one thread, chunk k+1 is read, sanitized, framed and checksummed while chunk k is appended
+        // (written and hashed). With three or more, the shard's SHA-256 also gets a thread of its own; with two it
+        // would only compete with the worker (measured: slower on two cores).
+        using var writer = new ShardWriter(shardPath, pipelined: threads > 2);
         Task<PreparedInput[]>? next = null;
         for (int chunk = 0; chunk < items.Length; chunk += ChunkSize)
         {
