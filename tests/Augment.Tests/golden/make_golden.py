@@ -31,7 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "Fixtures")
 IMAGES = os.path.join(FIXTURES, "images")
 GOLDEN = os.path.join(FIXTURES, "golden")
-SAMPLE = "/work/shared/data/imagenet-sample"
+# The shared ImageNet sample sits beside the repository: REPO/../shared/data/imagenet-sample.
+SAMPLE = os.path.normpath(os.path.join(HERE, "..", "..", "..", "..", "shared", "data", "imagenet-sample"))
 
 # Small real ImageNet images (two grayscale), chosen to keep the fixtures a few hundred KB.
 REAL = [

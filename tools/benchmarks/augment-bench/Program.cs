@@ -4,6 +4,7 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Loader.Tools.AugmentBench;
+using Loader.Tools.Benchmarks;
 
 // augment-bench [throughput] [--data DIR] [--seconds S] [--rounds N] [--json FILE]
 // augment-bench kernels [BenchmarkDotNet arguments]
@@ -15,7 +16,7 @@ if (args.Length > 0 && args[0] == "kernels")
     return 0;
 }
 
-var dataDir = "/work/shared/data/imagenet-sample";
+var dataDir = SharedSample.DefaultDirectory();
 var seconds = 3.0;
 var rounds = 3;
 string? json = null;

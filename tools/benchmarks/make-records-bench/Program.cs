@@ -1,6 +1,7 @@
 using System.Diagnostics;
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
+using Loader.Tools.Benchmarks;
 using Loader.Tools.MakeRecords.Job;
 
 namespace Loader.Tools.MakeRecordsBench;
@@ -20,7 +21,7 @@ internal static class Program
 {
     public static int Main(string[] args)
     {
-        string input = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "/work/shared/data/imagenet-sample";
+        string input = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : SharedSample.DefaultDirectory();
         int rounds = ArgValue(args, "--rounds") is { } r ? int.Parse(r, System.Globalization.CultureInfo.InvariantCulture) : 5;
         string? jsonPath = ArgValue(args, "--json");
         string scratch = Path.Combine(Path.GetTempPath(), "make-records-bench-" + Environment.ProcessId);
