@@ -50,8 +50,9 @@ internal static class ProgressDisplay
             });
     }
 
+    // The loss is read back from the device only every few steps (never .item() every step); until the first read, "-".
     private static string Describe(StepInfo step, double loss) => string.Create(CultureInfo.InvariantCulture,
-        $"epoch {step.Epoch + 1} step {step.BatchInEpoch}/{step.BatchesPerEpoch} loss {loss:F4} lr {step.LearningRate:G4} {step.ImagesPerSecond:F1} img/s");
+        $"epoch {step.Epoch + 1} step {step.BatchInEpoch}/{step.BatchesPerEpoch} loss {(double.IsNaN(loss) ? "-" : loss.ToString("F4", CultureInfo.InvariantCulture))} lr {step.LearningRate:G4} {step.ImagesPerSecond:F1} img/s");
 
     private static void Report(EpochMetrics m) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"epoch {m.Epoch}: train_loss {m.TrainLoss:F4} val_top1 {m.ValTop1?.ToString("F2", CultureInfo.InvariantCulture) ?? "-"} val_top5 {m.ValTop5?.ToString("F2", CultureInfo.InvariantCulture) ?? "-"} images/s {m.ImagesPerSec:F1} ({m.Seconds:F0} s)"));
