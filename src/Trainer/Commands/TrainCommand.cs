@@ -98,36 +98,31 @@ public static class TrainCommand
             case "synthetic":
                 return new SyntheticBatchSource(args.Batch, args.ImageSize, args.Classes ?? 1000, args.SyntheticSteps, device, args.Seed);
             case "gpu":
-                if (args.Data is null) throw new ArgumentException("--loader gpu needs --data DIR (a directory of record shards; see make-records).");
-                return new GpuLoaderBatchSource(new LoaderOptions
-                {
-                    DataDirectory = args.Data,
-                    BatchSize = args.Batch,
-                    Threads = args.Threads,
-                    Seed = args.Seed,
-                    Train = true,
-                    Augment = new AugmentOptions { OutputSize = args.ImageSize, ScaleMin = args.MinCropScale },
-                    // The step's input arrives in the autocast type (fp16/bf16), fp32 without AMP.
-                    Output = OutputSpec.ImageNet(args.ImageSize, GpuLoaderBatchSource.PixelTypeFor(args.Amp)),
-                    LastBatch = LastBatchPolicy.Drop,
-                }, device);
+                // The step's input arrives in the autocast type (fp16/bf16), fp32 without AMP.
+                return new GpuLoaderBatchSource(TrainLoaderOptions(args, GpuLoaderBatchSource.PixelTypeFor(args.Amp)), device);
             case "cpu":
-                if (args.Data is null) throw new ArgumentException("--loader cpu needs --data DIR (a directory of record shards; see make-records).");
-                return new LoaderBatchSource(new LoaderOptions
-                {
-                    DataDirectory = args.Data,
-                    BatchSize = args.Batch,
-                    Threads = args.Threads,
-                    Seed = args.Seed,
-                    Train = true,
-                    Augment = new AugmentOptions { OutputSize = args.ImageSize, ScaleMin = args.MinCropScale },
-                    Output = OutputSpec.ImageNet(args.ImageSize),
-                    // BatchNorm needs more than one sample per batch, and equal batches keep the schedule simple.
-                    LastBatch = LastBatchPolicy.Drop,
-                }, device);
+                return new LoaderBatchSource(TrainLoaderOptions(args, PixelType.Float32), device);
             default:
                 throw new ArgumentException($"--loader {args.Loader}: expected cpu, gpu or synthetic.");
         }
+    }
+
+    /// <summary>The training loader's options, the same for the CPU and GPU loaders but for the pixel type.</summary>
+    private static LoaderOptions TrainLoaderOptions(TrainArguments args, PixelType pixelType)
+    {
+        if (args.Data is null) throw new ArgumentException($"--loader {args.Loader} needs --data DIR (a directory of record shards; see make-records).");
+        return new LoaderOptions
+        {
+            DataDirectory = args.Data,
+            BatchSize = args.Batch,
+            Threads = args.Threads,
+            Seed = args.Seed,
+            Train = true,
+            Augment = new AugmentOptions { OutputSize = args.ImageSize, ScaleMin = args.MinCropScale },
+            Output = OutputSpec.ImageNet(args.ImageSize, pixelType),
+            // BatchNorm needs more than one sample per batch, and equal batches keep the schedule simple.
+            LastBatch = LastBatchPolicy.Drop,
+        };
     }
 
     /// <summary>A validation source: records in stored order, resize to <paramref name="evalResize"/> then center crop.</summary>
