@@ -1,5 +1,6 @@
 using Loader.Augment;
 using Loader.Augment.Cuda;
+using Loader.Augment.Cuda.Reference;
 using Loader.Pipeline.Gpu;
 using Loader.Pipeline.Tests.Support;
 
@@ -74,7 +75,7 @@ public sealed class GpuDataLoaderTests
             int bytes = options.Output.BytesPerSample;
             for (int i = 0; i < cpu[b].Ids.Length; i++)
             {
-                double psnr = Psnr(cpu[b].Images.AsSpan(i * bytes, bytes), gpu[b].Images.AsSpan(i * bytes, bytes));
+                double psnr = SampleComparison.Psnr(cpu[b].Images.AsSpan(i * bytes, bytes), gpu[b].Images.AsSpan(i * bytes, bytes));
                 // nvJPEG's IDCT and full-resolution decode differ a little from libjpeg's DCT-scaled one; a wrong
                 // sample, crop, flip or channel order costs far more.
                 Assert.True(psnr >= 28, $"batch {b} sample {cpu[b].Ids[i]}: PSNR {psnr:F1} dB against the CPU loader");
@@ -164,18 +165,5 @@ public sealed class GpuDataLoaderTests
         }
 
         return seen;
-    }
-
-    private static double Psnr(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
-    {
-        double sum = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            double d = a[i] - b[i];
-            sum += d * d;
-        }
-
-        double mse = sum / a.Length;
-        return mse == 0 ? double.PositiveInfinity : 10 * Math.Log10(255.0 * 255.0 / mse);
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.InteropServices;
 
 namespace Loader.Augment.Cuda.Reference;
@@ -40,26 +41,18 @@ internal static class SampleComparison
         return worst;
     }
 
+    /// <summary>Peak signal-to-noise ratio in dB for 8-bit images (infinity when identical), pixels as 0..255 floats.</summary>
+    public static double Psnr(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => PsnrOf(a, b);
+
     /// <summary>Peak signal-to-noise ratio in dB for 8-bit images (infinity when identical).</summary>
-    public static double Psnr(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    public static double Psnr(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b) => PsnrOf(a, b);
+
+    private static double PsnrOf<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : INumberBase<T>
     {
         double squared = 0;
         for (var i = 0; i < a.Length; i++)
         {
-            var d = a[i] - b[i];
-            squared += d * d;
-        }
-
-        var mse = squared / a.Length;
-        return mse == 0 ? double.PositiveInfinity : 10 * Math.Log10(255.0 * 255.0 / mse);
-    }
-
-    public static double Psnr(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
-    {
-        double squared = 0;
-        for (var i = 0; i < a.Length; i++)
-        {
-            var d = a[i] - b[i];
+            var d = double.CreateTruncating(a[i]) - double.CreateTruncating(b[i]);
             squared += d * d;
         }
 
