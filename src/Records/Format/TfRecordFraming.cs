@@ -31,6 +31,25 @@ public static class TfRecordFraming
     public static void WriteFooter(Span<byte> footer, uint payloadCrc) =>
         BinaryPrimitives.WriteUInt32LittleEndian(footer, Crc32C.Mask(payloadCrc));
 
+    /// <summary>
+    /// Frames a payload already placed at <c>record[HeaderSize..^FooterSize]</c>: writes the header and the footer
+    /// around it and returns the payload's plain CRC-32C. Lets a caller serialize straight into the record's final
+    /// bytes instead of copying the payload into place.
+    /// </summary>
+    public static uint FrameInPlace(Span<byte> record)
+    {
+        if (record.Length < Overhead)
+        {
+            throw new ArgumentException($"A framed record is at least {Overhead} bytes; got {record.Length}.", nameof(record));
+        }
+
+        int payloadLength = record.Length - Overhead;
+        uint crc = Crc32C.Compute(record.Slice(HeaderSize, payloadLength));
+        WriteHeader(record, payloadLength);
+        WriteFooter(record[(HeaderSize + payloadLength)..], crc);
+        return crc;
+    }
+
     /// <summary>Reads a header; false when the length's CRC does not match (the framing cannot be trusted).</summary>
     public static bool TryReadHeader(ReadOnlySpan<byte> header, out long payloadLength)
     {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Loader.Records.Format;
 using Loader.Records.Index;
@@ -12,19 +11,15 @@ namespace Loader.Records.Writing;
 /// leaves a shard that looks finished. Not thread-safe: one writer per shard.
 /// </summary>
 /// <remarks>
-/// Framed records are gathered into 1 MiB blocks; each full block is written with one system call and added to the
-/// shard's SHA-256. SHA-256 costs twice what the write does, so with <c>pipelined: true</c> it runs on a background
-/// thread, block after block, while the caller writes and prepares the next records (the bytes and the hash are the
-/// same either way). Without it, everything happens on the caller's thread.
+/// Two ways in. The fast path, <see cref="AppendFramed"/>, takes records a worker already framed in their own buffers
+/// and writes a batch of them with one gather write (pwritev), hashing each for the shard's SHA-256: the bytes are
+/// never copied. The simple path, <see cref="Append(ReadOnlySpan{byte}, int, int, int)"/>, frames a payload into a
+/// 1 MiB block and writes and hashes each full block. Both may be mixed; the file is the records in call order.
 /// </remarks>
 public sealed class ShardWriter : IDisposable
 {
-    /// <summary>Bytes per write and per hash step: large enough that system calls cost nothing, small enough to
-    /// keep a few in flight.</summary>
+    /// <summary>Bytes per write and per hash step on the simple path: large enough that system calls cost nothing.</summary>
     internal const int BlockSize = 1 << 20;
-
-    /// <summary>Blocks in flight when pipelined: one filling, the rest queued or being hashed.</summary>
-    private const int PipelinedBlocks = 4;
 
     private readonly string _shardPath;
     private readonly string _temporaryPath;
@@ -37,36 +32,19 @@ public sealed class ShardWriter : IDisposable
     private readonly List<int> _widths = [];
     private readonly List<int> _heights = [];
     private readonly byte[] _frame = new byte[TfRecordFraming.HeaderSize];
+    private readonly List<ReadOnlyMemory<byte>> _segments = [];
+    private readonly byte[] _block = GC.AllocateUninitializedArray<byte>(BlockSize);
 
-    // Pipelined only: written blocks waiting for the hashing thread, and hashed blocks coming back.
-    private readonly BlockingCollection<FilledBlock>? _written;
-    private readonly BlockingCollection<byte[]>? _free;
-    private readonly Task? _hashing;
-
-    private byte[] _block;
     private int _blockUsed;
-    private long _blockStart;
+    private long _written;
     private long _position;
     private bool _completed;
 
-    public ShardWriter(string shardPath, bool pipelined = false)
+    public ShardWriter(string shardPath)
     {
         _shardPath = shardPath;
         _temporaryPath = shardPath + ".tmp";
         _file = File.OpenHandle(_temporaryPath, FileMode.Create, FileAccess.Write, FileShare.None);
-        if (pipelined)
-        {
-            _free = new BlockingCollection<byte[]>(PipelinedBlocks);
-            for (int i = 1; i < PipelinedBlocks; i++)
-            {
-                _free.Add(GC.AllocateUninitializedArray<byte>(BlockSize));
-            }
-
-            _written = new BlockingCollection<FilledBlock>(PipelinedBlocks);
-            _hashing = Task.Factory.StartNew(HashLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        }
-
-        _block = GC.AllocateUninitializedArray<byte>(BlockSize);
     }
 
     public int Count => _offsets.Count;
@@ -85,15 +63,46 @@ public sealed class ShardWriter : IDisposable
         Put(payload);
         TfRecordFraming.WriteFooter(_frame, payloadCrc);
         Put(_frame.AsSpan(0, TfRecordFraming.FooterSize));
+        return AddToIndex(payload.Length, payloadCrc, label, width, height);
+    }
 
-        _offsets.Add(_position);
-        _lengths.Add(payload.Length);
-        _crcs.Add(payloadCrc);
-        _labels.Add(label);
-        _widths.Add(width);
-        _heights.Add(height);
-        _position += payload.Length + TfRecordFraming.Overhead;
-        return _offsets.Count - 1;
+    /// <summary>
+    /// Appends records framed by the caller (<see cref="TfRecordFraming.FrameInPlace"/>), in order, with one write;
+    /// returns the position of the first in the shard. The buffers are only read, and only during the call.
+    /// </summary>
+    public int AppendFramed(IReadOnlyList<FramedRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        ObjectDisposedException.ThrowIf(_completed, this);
+        int first = _offsets.Count;
+        if (records.Count == 0)
+        {
+            return first;
+        }
+
+        // Whatever the simple path has gathered goes first: the file keeps the call order.
+        FlushBlock();
+        _segments.Clear();
+        foreach (FramedRecord record in records)
+        {
+            if (record.Bytes.Length < TfRecordFraming.Overhead)
+            {
+                throw new ArgumentException($"A framed record is at least {TfRecordFraming.Overhead} bytes; got {record.Bytes.Length}.", nameof(records));
+            }
+
+            _segments.Add(record.Bytes);
+        }
+
+        RandomAccess.Write(_file, _segments, _written);
+        foreach (FramedRecord record in records)
+        {
+            _sha256.AppendData(record.Bytes.Span);
+            _written += record.Bytes.Length;
+            AddToIndex(record.PayloadLength, record.PayloadCrc, record.Label, record.Width, record.Height);
+        }
+
+        _segments.Clear();
+        return first;
     }
 
     /// <summary>Flushes, writes the index and the DALI index, renames everything into place (the shard last) and
@@ -101,13 +110,8 @@ public sealed class ShardWriter : IDisposable
     public ManifestShard Complete()
     {
         ObjectDisposedException.ThrowIf(_completed, this);
+        FlushBlock();
         _completed = true;
-        if (_blockUsed > 0)
-        {
-            Submit();
-        }
-
-        StopHashing();
         _file.Dispose();
         string shardFile = Path.GetFileName(_shardPath);
         var index = new ShardIndex(shardFile, _position, [.. _offsets], [.. _lengths], [.. _crcs], [.. _labels],
@@ -130,17 +134,26 @@ public sealed class ShardWriter : IDisposable
         if (!_completed)
         {
             _completed = true;
-            StopHashing();
             _file.Dispose();
             File.Delete(_temporaryPath);
         }
 
-        _written?.Dispose();
-        _free?.Dispose();
         _sha256.Dispose();
     }
 
-    /// <summary>Copies bytes into the current block, handing each full block on.</summary>
+    private int AddToIndex(int payloadLength, uint payloadCrc, int label, int width, int height)
+    {
+        _offsets.Add(_position);
+        _lengths.Add(payloadLength);
+        _crcs.Add(payloadCrc);
+        _labels.Add(label);
+        _widths.Add(width);
+        _heights.Add(height);
+        _position += payloadLength + TfRecordFraming.Overhead;
+        return _offsets.Count - 1;
+    }
+
+    /// <summary>Copies bytes into the current block, writing each full block.</summary>
     private void Put(ReadOnlySpan<byte> bytes)
     {
         while (!bytes.IsEmpty)
@@ -151,48 +164,23 @@ public sealed class ShardWriter : IDisposable
             bytes = bytes[n..];
             if (_blockUsed == BlockSize)
             {
-                Submit();
+                FlushBlock();
             }
         }
     }
 
-    /// <summary>Writes the current block, then hashes it here (fast path) or hands it to the hashing thread.</summary>
-    private void Submit()
+    /// <summary>Writes and hashes what the current block holds.</summary>
+    private void FlushBlock()
     {
-        ReadOnlySpan<byte> bytes = _block.AsSpan(0, _blockUsed);
-        RandomAccess.Write(_file, bytes, _blockStart);
-        _blockStart += _blockUsed;
-        if (_written is null)
+        if (_blockUsed == 0)
         {
-            _sha256.AppendData(bytes);
-        }
-        else
-        {
-            _written.Add(new FilledBlock(_block, _blockUsed));
-            _block = _free!.Take();
+            return;
         }
 
+        ReadOnlySpan<byte> bytes = _block.AsSpan(0, _blockUsed);
+        RandomAccess.Write(_file, bytes, _written);
+        _sha256.AppendData(bytes);
+        _written += _blockUsed;
         _blockUsed = 0;
     }
-
-    /// <summary>The hashing thread: written blocks in file order.</summary>
-    private void HashLoop()
-    {
-        foreach (FilledBlock block in _written!.GetConsumingEnumerable())
-        {
-            _sha256.AppendData(block.Bytes.AsSpan(0, block.Length));
-            _free!.Add(block.Bytes);
-        }
-    }
-
-    private void StopHashing()
-    {
-        if (_hashing is not null && !_written!.IsAddingCompleted)
-        {
-            _written.CompleteAdding();
-            _hashing.GetAwaiter().GetResult();
-        }
-    }
-
-    private readonly record struct FilledBlock(byte[] Bytes, int Length);
 }

@@ -13,9 +13,9 @@ namespace Loader.Tools.MakeRecordsBench;
 /// the least any program that looks at the bytes must do. All read from the page cache (a warm-up round reads every
 /// file first), so the ratios measure make-records' own cost: parsing headers, framing Examples, CRC-32C, SHA-256 of
 /// the shard, index. Ratios are speeds (baseline seconds / measured seconds, median over rounds); above 1 is faster.
-/// make-records --threads 1 does everything on one thread; with 2 on one shard, a worker reads and frames records
-/// while the calling thread writes them and hashes the shard (SHA-256); with 3 or more the hash gets its own thread. Usage: make-records-bench [INPUT] [--rounds N]
-/// [--json FILE]
+/// make-records --threads 1 does everything on one thread; with 2 on one shard, a worker reads, serializes and frames
+/// records while the calling thread writes them (one gather write per chunk, no copy) and hashes the shard (SHA-256).
+/// Usage: make-records-bench [INPUT] [--rounds N] [--json FILE]
 /// </summary>
 internal static class Program
 {

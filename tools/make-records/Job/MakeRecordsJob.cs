@@ -147,10 +147,10 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         string shardFile = Path.GetFileName(shardPath);
         var outcomes = new List<InputOutcome>(items.Length);
         var labels = new List<int>(items.Length);
-        // With more than one thread, chunk k+1 is read, sanitized, framed and checksummed while chunk k is appended
-        // (written and hashed). With three or more, the shard's SHA-256 also gets a thread of its own; with two it
-        // would only compete with the worker (measured: slower on two cores).
-        using var writer = new ShardWriter(shardPath, pipelined: threads > 2);
+        var framed = new List<FramedRecord>(ChunkSize);
+        // With more than one thread, chunk k+1 is read, sanitized and framed (serialized, checksummed) on workers while
+        // this thread writes chunk k with one gather write and adds it to the shard's SHA-256.
+        using var writer = new ShardWriter(shardPath);
         Task<PreparedInput[]>? next = null;
         for (int chunk = 0; chunk < items.Length; chunk += ChunkSize)
         {
@@ -161,21 +161,35 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
                 ? Task.Run(() => PrepareChunk(items, following, inputs, sanitizer, threads - 1), cancellationToken)
                 : null;
 
-            // Appended in plan order, whoever prepared them: the bytes do not depend on the thread count.
-            for (int i = 0; i < prepared.Length; i++)
+            try
             {
-                using PreparedInput input = prepared[i];
-                InputItem item = items[chunk + i];
-                if (input.Image.Status == SanitizeStatus.Skipped)
+                // Appended in plan order, whoever prepared them: the bytes do not depend on the thread count.
+                framed.Clear();
+                for (int i = 0; i < prepared.Length; i++)
                 {
-                    outcomes.Add(new InputOutcome(item.RelativePath, "skipped", input.Image.Reason, item.Label, null, null));
-                    continue;
+                    PreparedInput input = prepared[i];
+                    InputItem item = items[chunk + i];
+                    if (input.Status == SanitizeStatus.Skipped)
+                    {
+                        outcomes.Add(new InputOutcome(item.RelativePath, "skipped", input.Reason, item.Label, null, null));
+                        continue;
+                    }
+
+                    int record = writer.Count + framed.Count;
+                    framed.Add(new FramedRecord(input.Record.AsMemory(0, input.RecordLength), input.PayloadCrc, item.Label, input.Width, input.Height));
+                    labels.Add(item.Label);
+                    string status = input.Status == SanitizeStatus.Reencoded ? "reencoded" : "written";
+                    outcomes.Add(new InputOutcome(item.RelativePath, status, input.Reason, item.Label, shardFile, record));
                 }
 
-                int record = writer.Append(input.Payload.AsSpan(0, input.PayloadLength), input.PayloadCrc, item.Label, input.Image.Width, input.Image.Height);
-                labels.Add(item.Label);
-                string status = input.Image.Status == SanitizeStatus.Reencoded ? "reencoded" : "written";
-                outcomes.Add(new InputOutcome(item.RelativePath, status, input.Image.Reason, item.Label, shardFile, record));
+                writer.AppendFramed(framed);
+            }
+            finally
+            {
+                foreach (PreparedInput input in prepared)
+                {
+                    input.Dispose();
+                }
             }
         }
 
@@ -202,9 +216,31 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         return prepared;
     }
 
+    /// <summary>Reads and sanitizes one input and, unless it is skipped, frames its Example as the shard will hold it.</summary>
     private PreparedInput Prepare(InputItem item, InputSet inputs, ImageSanitizer sanitizer)
     {
         SanitizedImage image;
+        using RentedBytes bytes = ReadAndSanitize(item, sanitizer, out image);
+        Interlocked.Increment(ref _itemsDone);
+        if (image.Status == SanitizeStatus.Skipped)
+        {
+            return new PreparedInput(image.Status, image.Reason, [], 0, 0, 0, 0);
+        }
+
+        // Serialized straight into its place in a pooled, framed record: no per-image large-object-heap allocation
+        // and no copy on the writing thread.
+        ClassInfo cls = inputs.Classes[item.Label];
+        var example = new ImageExample(image.Jpeg, item.Label, cls.Synset, cls.Name, item.RelativePath, image.Width, image.Height,
+                                       image.Channels);
+        int length = ImageExamplePayload.Size(example) + TfRecordFraming.Overhead;
+        byte[] record = ArrayPool<byte>.Shared.Rent(length);
+        ImageExamplePayload.Write(example, record.AsSpan(TfRecordFraming.HeaderSize, length - TfRecordFraming.Overhead));
+        uint crc = TfRecordFraming.FrameInPlace(record.AsSpan(0, length));
+        return new PreparedInput(image.Status, image.Reason, record, length, crc, image.Width, image.Height);
+    }
+
+    private RentedBytes ReadAndSanitize(InputItem item, ImageSanitizer sanitizer, out SanitizedImage image)
+    {
         RentedBytes bytes = default;
         try
         {
@@ -218,32 +254,18 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
             image = SanitizedImage.Skip($"unreadable: {e.Message}");
         }
 
-        Interlocked.Increment(ref _itemsDone);
-        if (image.Status == SanitizeStatus.Skipped)
-        {
-            return new PreparedInput(image, bytes, [], 0, 0);
-        }
-
-        // Serialized straight into a pooled buffer: no per-image large-object-heap allocation on the passthrough path.
-        ClassInfo cls = inputs.Classes[item.Label];
-        var example = new ImageExample(image.Jpeg, item.Label, cls.Synset, cls.Name, item.RelativePath, image.Width, image.Height,
-                                       image.Channels);
-        int size = ImageExamplePayload.Size(example);
-        byte[] payload = ArrayPool<byte>.Shared.Rent(size);
-        ImageExamplePayload.Write(example, payload);
-        return new PreparedInput(image, bytes, payload, size, Crc32C.Compute(payload.AsSpan(0, size)));
+        return bytes;
     }
 
-    /// <summary>One input ready to append; owns its pooled buffers.</summary>
-    private readonly record struct PreparedInput(SanitizedImage Image, RentedBytes Input, byte[] Payload, int PayloadLength, uint PayloadCrc)
-        : IDisposable
+    /// <summary>One input ready to append: its outcome and, unless skipped, its framed record in a pooled buffer.</summary>
+    private readonly record struct PreparedInput(SanitizeStatus Status, string? Reason, byte[] Record, int RecordLength, uint PayloadCrc,
+                                                 int Width, int Height) : IDisposable
     {
         public void Dispose()
         {
-            Input.Dispose();
-            if (Payload.Length > 0)
+            if (Record.Length > 0)
             {
-                ArrayPool<byte>.Shared.Return(Payload);
+                ArrayPool<byte>.Shared.Return(Record);
             }
         }
     }
