@@ -4,7 +4,8 @@
 # evaluate it, and print accuracy and images/s. Fails when the model did not learn (top-1 below 3x chance).
 #
 # Knobs (environment): DEMO_DIR (default demo-run), DEMO_EPOCHS (4), DEMO_IMAGE_SIZE (48), DEMO_BATCH (64),
-# DEMO_ARCH (resnet-tiny), DEMO_THREADS (loader decode threads, 1), DEMO_TORCH_THREADS (libtorch threads, 2: both cores compute; 68 s of training against 138 s with 1, same machine), ARTIFACTS (a dotnet --artifacts-path for the build; default: the projects' bin/).
+# DEMO_ARCH (resnet-tiny), DEMO_THREADS (loader decode threads, 1), DEMO_TORCH_THREADS (libtorch threads, 2: both cores compute; 68 s of training against 138 s with 1, same machine),
+# DEMO_CHANNELS_LAST (1: convolutions in NHWC memory order; 0: off), ARTIFACTS (a dotnet --artifacts-path for the build; default: the projects' bin/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -17,6 +18,8 @@ batch=${DEMO_BATCH:-64}
 arch=${DEMO_ARCH:-resnet-tiny}
 threads=${DEMO_THREADS:-1}
 torch_threads=${DEMO_TORCH_THREADS:-2}
+channels_last=()
+[ "${DEMO_CHANNELS_LAST:-1}" = 1 ] && channels_last=(--channels-last)
 
 echo "== build"
 # shellcheck source=scripts/lib/build-tools.sh
@@ -36,7 +39,7 @@ echo "== train $arch at ${size}px for $epochs epochs on the CPU (loader: cpu)"
 start=$(date +%s)
 trainer train --data "$work/records/train" --val "$work/records/val" --arch "$arch" --epochs "$epochs" \
   --batch "$batch" --image-size "$size" --loader cpu --amp off --threads "$threads" --torch-threads "$torch_threads" \
-  --metrics "$work/metrics.jsonl" --output "$work/run"
+  "${channels_last[@]}" --metrics "$work/metrics.jsonl" --output "$work/run"
 train_seconds=$(( $(date +%s) - start ))
 
 echo "== evaluate"

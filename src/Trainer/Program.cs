@@ -48,7 +48,7 @@ var lossScale = new Option<double>("--loss-scale") { Description = "fp16: initia
 var growthInterval = new Option<int>("--loss-scale-growth-interval") { Description = "fp16: good steps before the scale doubles", DefaultValueFactory = _ => 2000 };
 var backoff = new Option<double>("--loss-scale-backoff") { DefaultValueFactory = _ => 0.5 };
 var growth = new Option<double>("--loss-scale-growth") { DefaultValueFactory = _ => 2.0 };
-var channelsLast = new Option<bool>("--channels-last") { Description = "Not available: TorchSharp has no memory-format API" };
+var channelsLast = new Option<bool>("--channels-last") { Description = "Convolution weights and inputs in channels-last (NHWC) memory order" };
 
 var train = new Command("train", "Train a ResNet with NVIDIA's ResNet-50 v1.5 recipe")
 {

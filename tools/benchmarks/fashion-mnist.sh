@@ -8,7 +8,8 @@
 # Knobs (environment): FM_DIR (runs/fashion-mnist), FM_EPOCHS (4), FM_BATCH (128), FM_ARCH (resnet-tiny),
 # FM_LR (per 256 images; default 0.512), FM_THREADS (loader decode threads, 1: a 28-pixel JPEG decodes in microseconds,
 # so one thread keeps up), FM_TORCH_THREADS (libtorch threads, 2: both cores compute; measured 450 images/s against 204
-# with 1), ARTIFACTS (a dotnet --artifacts-path; default the projects' bin/).
+# with 1), FM_CHANNELS_LAST (1: convolutions in NHWC memory order, 1.7x the steps/s of NCHW on this CPU; 0: off),
+# ARTIFACTS (a dotnet --artifacts-path; default the projects' bin/).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash scripts/setup.sh
@@ -21,6 +22,8 @@ arch=${FM_ARCH:-resnet-tiny}
 lr=${FM_LR:-0.512}
 threads=${FM_THREADS:-1}
 torch_threads=${FM_TORCH_THREADS:-2}
+channels_last=()
+[ "${FM_CHANNELS_LAST:-1}" = 1 ] && channels_last=(--channels-last)
 idx=/usr/share/datasets/fashion-mnist
 
 if [ ! -f "$idx/train-images-idx3-ubyte.gz" ]; then
@@ -48,7 +51,7 @@ prepared=$(date +%s)
 echo "== train $arch, $epochs epochs, batch $batch, 28 px (random-resized-crop scale 0.8-1, flip)"
 trainer train --data "$work/records/train" --val "$work/records/test" --arch "$arch" --epochs "$epochs" --batch "$batch" \
   --image-size 28 --eval-resize 28 --min-crop-scale 0.8 --lr "$lr" --loader cpu --amp off --threads "$threads" --torch-threads "$torch_threads" \
-  --metrics "$work/metrics.jsonl" --output "$work/run"
+  "${channels_last[@]}" --metrics "$work/metrics.jsonl" --output "$work/run"
 trained=$(date +%s)
 
 echo "prepare $(( prepared - start )) s, train $(( trained - prepared )) s, total $(( $(date +%s) - start )) s"

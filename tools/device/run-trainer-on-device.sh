@@ -54,7 +54,7 @@ train() { # name, extra args...
   local name=$1; shift
   step "trainer-$name" "$LIMIT" "$RT/dotnet" "$RT/trainer/trainer.dll" train --arch "$ARCH" --batch "$BATCH" --image-size "$SIZE" \
     --epochs "$EPOCHS" --warmup-epochs 0 --device "$DEVICE" --threads "$(nproc)" --output "$RT/run-$name" \
-    --metrics "$OUT/trainer-$name.jsonl" "$@" > "$OUT/trainer-$name.log" 2>&1
+    --channels-last --metrics "$OUT/trainer-$name.jsonl" "$@" > "$OUT/trainer-$name.log" 2>&1
 }
 for amp in fp16 bf16; do
   train "gpu-$amp" --loader gpu --data "$RT/records" --amp "$amp"

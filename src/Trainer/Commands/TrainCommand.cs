@@ -17,8 +17,6 @@ public static class TrainCommand
     public static int Run(TrainArguments args, CancellationToken cancellation)
     {
         TorchRuntime.EnsureLoaded();
-        if (args.ChannelsLast)
-            throw new ArgumentException("--channels-last: TorchSharp 0.107 has no memory-format API (no contiguous(channels_last)); not available.");
         ResNetSpec spec = ResNetSpec.Parse(args.Arch);
         // --loader gpu implies --device cuda, and fails here, before anything is opened, where there is no GPU path.
         Device device = TorchRuntime.PickDevice(args.Loader == "gpu" ? GpuLoaderBatchSource.RequireCudaDevice(args.Device) : args.Device);
@@ -27,7 +25,7 @@ public static class TrainCommand
         int evalResize = args.EvalResize ?? (int)Math.Round(args.ImageSize * 256.0 / 224);
 
         using IBatchSource train = CreateTrainSource(args, device);
-        using IBatchSource? validation = args.Val is null ? null : CreateEvalSource(args.Val, args.Batch, args.ImageSize, evalResize, args.Threads, device);
+        using IBatchSource? validation = args.Val is null ? null : CreateEvalSource(args.Val, args.Batch, args.ImageSize, evalResize, args.Threads, device, args.ChannelsLast);
         int classes = args.Classes ?? train.ClassCount;
         if (classes != train.ClassCount)
             throw new ArgumentException($"--classes {classes}, but {args.Data} holds {train.ClassCount} classes.");
@@ -43,7 +41,7 @@ public static class TrainCommand
         };
         var model = new ResNet(spec, classes, args.ZeroInitResidual);
         if (args.InitFrom != null) PyTorchWeights.Load(model, args.InitFrom);
-        var options = new SessionOptions { Amp = args.Amp, LossScaler = args.LossScaler, Seed = args.Seed };
+        var options = new SessionOptions { Amp = args.Amp, LossScaler = args.LossScaler, Seed = args.Seed, ChannelsLast = args.ChannelsLast };
         using var session = new TrainingSession(model, train, validation, recipe, options, device);
 
         string checkpoint = Path.Combine(args.Output, "checkpoint");
@@ -54,7 +52,7 @@ public static class TrainCommand
             Console.WriteLine($"resumed from {from}: epoch {session.Epoch + 1}, step {session.GlobalStep}");
         }
         Console.WriteLine(
-            $"{spec.Name} ({model.parameters().Sum(p => p.numel()):N0} parameters, {classes} classes) on {device.type}, amp {args.Amp.ToString().ToLowerInvariant()}, batch {args.Batch}, {args.Epochs} epochs, lr {recipe.BaseLearningRate:G4}, warmup {recipe.WarmupEpochs} epochs, mixup {recipe.MixUpAlpha}, {train.BatchesPerEpoch} steps/epoch");
+            $"{spec.Name} ({model.parameters().Sum(p => p.numel()):N0} parameters, {classes} classes) on {device.type}, amp {args.Amp.ToString().ToLowerInvariant()}{(args.ChannelsLast ? ", channels-last" : "")}, batch {args.Batch}, {args.Epochs} epochs, lr {recipe.BaseLearningRate:G4}, warmup {recipe.WarmupEpochs} epochs, mixup {recipe.MixUpAlpha}, {train.BatchesPerEpoch} steps/epoch");
 
         var metricsLog = new MetricsLog(args.Metrics ?? Path.Combine(args.Output, "metrics.jsonl"), append: args.Resume != null);
         var tensorBoard = new TensorBoardLog(Path.Combine(args.Output, "tensorboard"));
@@ -96,12 +94,14 @@ public static class TrainCommand
         switch (args.Loader)
         {
             case "synthetic":
-                return new SyntheticBatchSource(args.Batch, args.ImageSize, args.Classes ?? 1000, args.SyntheticSteps, device, args.Seed);
+                return new SyntheticBatchSource(args.Batch, args.ImageSize, args.Classes ?? 1000, args.SyntheticSteps, device, args.Seed, args.ChannelsLast);
             case "gpu":
                 // The step's input arrives in the autocast type (fp16/bf16), fp32 without AMP.
                 return new GpuLoaderBatchSource(TrainLoaderOptions(args, GpuLoaderBatchSource.PixelTypeFor(args.Amp)), device);
             case "cpu":
-                return new LoaderBatchSource(TrainLoaderOptions(args, PixelType.Float32), device);
+                // Channels-last batches come straight from the loader (NHWC slots), with no copy in the step.
+                LoaderOptions options = TrainLoaderOptions(args, PixelType.Float32);
+                return new LoaderBatchSource(args.ChannelsLast ? options with { Output = OutputSpec.ImageNet(args.ImageSize, PixelType.Float32, PixelLayout.Nhwc) } : options, device);
             default:
                 throw new ArgumentException($"--loader {args.Loader}: expected cpu, gpu or synthetic.");
         }
@@ -126,7 +126,8 @@ public static class TrainCommand
     }
 
     /// <summary>A validation source: records in stored order, resize to <paramref name="evalResize"/> then center crop.</summary>
-    public static IBatchSource CreateEvalSource(string directory, int batch, int imageSize, int evalResize, int threads, Device device) =>
+    public static IBatchSource CreateEvalSource(string directory, int batch, int imageSize, int evalResize, int threads, Device device,
+                                                bool channelsLast = false) =>
         new LoaderBatchSource(new LoaderOptions
         {
             DataDirectory = directory,
@@ -134,7 +135,7 @@ public static class TrainCommand
             Threads = threads,
             Train = false,
             Augment = new AugmentOptions { OutputSize = imageSize, EvalResize = evalResize },
-            Output = OutputSpec.ImageNet(imageSize),
+            Output = OutputSpec.ImageNet(imageSize, PixelType.Float32, channelsLast ? PixelLayout.Nhwc : PixelLayout.Nchw),
             LastBatch = LastBatchPolicy.Partial,
         }, device);
 }

@@ -9,7 +9,8 @@ namespace Loader.Trainer.Data;
 /// <summary>
 /// Batches from the record loader (Loader.Pipeline.DataLoader). Each batch is copied from the loader's pinned slot
 /// into one tensor allocated up front (on the training device when it is the CPU; through a pinned staging tensor
-/// otherwise), so a step allocates nothing for its input.
+/// otherwise), so a step allocates nothing for its input. With an NHWC output spec the batches are channels-last
+/// (NHWC in memory, served as an NCHW view: see <see cref="Models.ChannelsLast"/>), straight from the loader.
 /// </summary>
 public sealed class LoaderBatchSource : IBatchSource
 {
@@ -20,21 +21,25 @@ public sealed class LoaderBatchSource : IBatchSource
     private readonly Tensor? _deviceImages;
     private readonly Tensor? _deviceLabels;
     private readonly long[] _labelScratch;
+    private readonly bool _channelsLast;
     private DataLoader _loader;
 
     public LoaderBatchSource(LoaderOptions options, Device device)
     {
-        if (options.Output.Type != PixelType.Float32 || options.Output.Layout != PixelLayout.Nchw)
-            throw new ArgumentException("the trainer takes float32 NCHW batches from the CPU loader.");
+        if (options.Output.Type != PixelType.Float32)
+            throw new ArgumentException("the trainer takes float32 batches from the CPU loader (NCHW, or NHWC for channels-last).");
         _options = options;
         _device = device;
+        _channelsLast = options.Output.Layout == PixelLayout.Nhwc;
         _loader = DataLoader.Create(options);
-        int size = options.Output.Width;
-        _hostImages = zeros([options.BatchSize, 3, options.Output.Height, size], ScalarType.Float32);
+        long[] shape = _channelsLast
+            ? [options.BatchSize, options.Output.Height, options.Output.Width, 3]
+            : [options.BatchSize, 3, options.Output.Height, options.Output.Width];
+        _hostImages = zeros(shape, ScalarType.Float32);
         _hostLabels = zeros([options.BatchSize], ScalarType.Int64);
         if (device.type != DeviceType.CPU)
         {
-            _deviceImages = zeros([options.BatchSize, 3, options.Output.Height, size], ScalarType.Float32, device);
+            _deviceImages = zeros(shape, ScalarType.Float32, device);
             _deviceLabels = zeros([options.BatchSize], ScalarType.Int64, device);
         }
         _labelScratch = new long[options.BatchSize];
@@ -69,7 +74,7 @@ public sealed class LoaderBatchSource : IBatchSource
                 labelsView?.Dispose();
                 Tensor images = _deviceImages ?? _hostImages;
                 Tensor labels = _deviceLabels ?? _hostLabels;
-                imagesView = batch.Count == _options.BatchSize ? null : images.narrow(0, 0, batch.Count);
+                imagesView = ImagesView(images, batch.Count);
                 labelsView = batch.Count == _options.BatchSize ? null : labels.narrow(0, 0, batch.Count);
                 // At the end of an epoch the loader's state has already moved on to (epoch + 1, 0).
                 long after = batch.StateAfter.Epoch == epoch ? batch.StateAfter.Position : batch.Position + batch.Count;
@@ -81,6 +86,16 @@ public sealed class LoaderBatchSource : IBatchSource
             imagesView?.Dispose();
             labelsView?.Dispose();
         }
+    }
+
+    /// <summary>A view of the first <paramref name="count"/> images, NCHW-shaped (channels-last ones permuted into
+    /// that shape); null when the whole NCHW tensor serves as it is.</summary>
+    private Tensor? ImagesView(Tensor images, int count)
+    {
+        bool whole = count == _options.BatchSize;
+        if (!_channelsLast) return whole ? null : images.narrow(0, 0, count);
+        using Tensor? part = whole ? null : images.narrow(0, 0, count);
+        return (part ?? images).permute(0, 3, 1, 2);
     }
 
     private unsafe void CopyIn(Batch batch)

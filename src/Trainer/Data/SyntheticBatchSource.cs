@@ -4,7 +4,8 @@ namespace Loader.Trainer.Data;
 
 /// <summary>
 /// One batch of random images and labels made once on the device and served every step: the compute ceiling, with
-/// no decode or copy in the way (what NVIDIA's --data-backend synthetic measures).
+/// no decode or copy in the way (what NVIDIA's --data-backend synthetic measures). Channels-last when asked, so the
+/// step does not convert them.
 /// </summary>
 public sealed class SyntheticBatchSource : IBatchSource
 {
@@ -12,12 +13,21 @@ public sealed class SyntheticBatchSource : IBatchSource
     private readonly Tensor _labels;
     private readonly int _batch;
 
-    public SyntheticBatchSource(int batch, int imageSize, int classes, int batchesPerEpoch, Device device, ulong seed)
+    public SyntheticBatchSource(int batch, int imageSize, int classes, int batchesPerEpoch, Device device, ulong seed, bool channelsLast = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchesPerEpoch, 1);
         using var generator = new Generator(seed, CPU);
-        _images = randn([batch, 3, imageSize, imageSize], generator: generator).to(device);
+        Tensor images = randn([batch, 3, imageSize, imageSize], generator: generator).to(device);
+        if (channelsLast)
+        {
+            _images = Models.ChannelsLast.Copy(images);
+            images.Dispose();
+        }
+        else
+        {
+            _images = images;
+        }
         _labels = randint(0, classes, [batch], generator: generator, dtype: ScalarType.Int64).to(device);
         _batch = batch;
         ClassCount = classes;

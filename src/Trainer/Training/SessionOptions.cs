@@ -9,6 +9,9 @@ public sealed record SessionOptions
     public LossScalerOptions LossScaler { get; init; } = new();
     public ulong Seed { get; init; }
 
+    /// <summary>Convolution weights and inputs in channels-last memory order (<see cref="Models.ChannelsLast"/>).</summary>
+    public bool ChannelsLast { get; init; }
+
     /// <summary>Steps between loss read-backs (each is a device sync on CUDA).</summary>
     public int LogInterval { get; init; } = 10;
 }

@@ -27,8 +27,8 @@ public sealed class TrainingSession : IDisposable
     private double _epochLossSum;
     private long _epochSamples;
 
-    /// <summary>Moves <paramref name="model"/> to <paramref name="device"/>, then builds the optimizer (in that order:
-    /// <c>to</c> replaces the parameter objects).</summary>
+    /// <summary>Moves <paramref name="model"/> to <paramref name="device"/> (and to channels-last when asked), then builds
+    /// the optimizer (in that order: <c>to</c> replaces the parameter objects).</summary>
     public TrainingSession(ResNet model, IBatchSource train, IBatchSource? validation, TrainingRecipe recipe,
                            SessionOptions options, Device device)
     {
@@ -39,6 +39,7 @@ public sealed class TrainingSession : IDisposable
         _validation = validation;
         _options = options;
         model.to(device);
+        if (options.ChannelsLast) ChannelsLast.ConvertModel(model);
         Optimizer = WeightDecayGroups.CreateOptimizer(model, recipe);
         _parameters = [.. model.parameters()];
         _scaler = options.Amp == AmpMode.Fp16 ? new DynamicLossScaler(options.LossScaler) : null;
@@ -130,7 +131,8 @@ public sealed class TrainingSession : IDisposable
     {
         foreach (var group in Optimizer.ParamGroups) group.LearningRate = lr;
         using var scope = NewDisposeScope();
-        Tensor images = batch.Images;
+        // Sources that cannot deliver channels-last batches themselves (synthetic, in-memory, GPU) are converted here.
+        Tensor images = _options.ChannelsLast && !ChannelsLast.Is(batch.Images) ? ChannelsLast.Copy(batch.Images) : batch.Images;
         Tensor loss;
         if (Recipe.MixUpAlpha > 0)
         {
@@ -187,8 +189,36 @@ public sealed class TrainingSession : IDisposable
         History = [.. History],
     };
 
-    public void SaveCheckpoint(string directory, int imageSize, bool zeroInitResidual) =>
-        CheckpointStore.Save(directory, Model, Optimizer, CaptureState(imageSize, zeroInitResidual));
+    public void SaveCheckpoint(string directory, int imageSize, bool zeroInitResidual)
+    {
+        CheckpointState state = CaptureState(imageSize, zeroInitResidual);
+        if (_options.ChannelsLast)
+            ChannelsLast.WhileContiguous(LayoutSensitiveTensors(), () => CheckpointStore.Save(directory, Model, Optimizer, state));
+        else
+            CheckpointStore.Save(directory, Model, Optimizer, state);
+    }
+
+    /// <summary>
+    /// TorchSharp's SGD loads a momentum buffer it did not have yet into <c>torch.empty(shape)</c>, on the CPU, and its
+    /// <c>to(device)</c> drops the moved tensor; so a run resumed on CUDA would step with CPU buffers. Moved here.
+    /// </summary>
+    private void MoveMomentumBuffersToDevice()
+    {
+        foreach (SGD.State state in Optimizer.state_dict().State.OfType<SGD.State>())
+        {
+            Tensor? buffer = state.momentum_buffer;
+            if (buffer is null || buffer.device.type == Device.type && buffer.device.index == Device.index) continue;
+            Tensor moved = buffer.to(Device);
+            if (ReferenceEquals(moved, buffer)) continue;
+            state.momentum_buffer = moved.DetachFromDisposeScope();
+            buffer.Dispose();
+        }
+    }
+
+    /// <summary>The tensors that follow --channels-last: the parameters and SGD's momentum buffers (made from the
+    /// gradients, which take the parameters' layout).</summary>
+    private IEnumerable<Tensor> LayoutSensitiveTensors() =>
+        _parameters.Concat(Optimizer.state_dict().State.OfType<SGD.State>().Select(s => s.momentum_buffer).Where(b => b is not null));
 
     /// <summary>Restores model, optimizer, scaler, position and RNG from a checkpoint made with the same arch and classes.</summary>
     public void Resume(string directory)
@@ -197,8 +227,22 @@ public sealed class TrainingSession : IDisposable
         if (!string.Equals(state.Arch, Model.Spec.Name, StringComparison.OrdinalIgnoreCase) || state.Classes != Model.Classes)
             throw new InvalidDataException(
                 $"{directory}: checkpoint of {state.Arch} with {state.Classes} classes; this run is {Model.Spec.Name} with {Model.Classes}.");
-        CheckpointStore.LoadModel(directory, Model);
-        CheckpointStore.LoadOptimizer(directory, Optimizer);
+        if (_options.ChannelsLast)
+        {
+            // Loaded in the plain layout (TorchSharp's load needs it), then back to channels-last, new momentum buffers too.
+            ChannelsLast.WhileContiguous(_parameters, () =>
+            {
+                CheckpointStore.LoadModel(directory, Model);
+                CheckpointStore.LoadOptimizer(directory, Optimizer);
+            });
+            ChannelsLast.Convert(LayoutSensitiveTensors());
+        }
+        else
+        {
+            CheckpointStore.LoadModel(directory, Model);
+            CheckpointStore.LoadOptimizer(directory, Optimizer);
+        }
+        MoveMomentumBuffersToDevice();
         if (_scaler != null && state.LossScaler is { } scaler) _scaler.Restore(scaler);
         if (state.TorchRngState is { } rng) RestoreRng(Convert.FromBase64String(rng));
         Epoch = state.Epoch;

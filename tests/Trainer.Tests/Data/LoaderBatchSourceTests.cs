@@ -2,6 +2,7 @@ using Loader.Augment;
 using Loader.Pipeline;
 using Loader.Records.Format;
 using Loader.Trainer.Data;
+using Loader.Trainer.Models;
 using SkiaSharp;
 using static TorchSharp.torch;
 
@@ -80,6 +81,38 @@ public sealed class LoaderBatchSourceTests : IDisposable
         }
         Assert.Equal([5, 5, 2], counts);
         Assert.Equal([5L, 10L, 12L], positions);
+    }
+
+    /// <summary>--channels-last: the loader writes NHWC slots and the batches are NCHW-shaped channels-last views of the
+    /// same pixels, partial batch included.</summary>
+    [Fact]
+    public void ReadEpoch_NhwcOutput_ServesChannelsLastViewsOfTheSamePixels()
+    {
+        WriteShard(7);
+        LoaderOptions Options(PixelLayout layout) => new()
+        {
+            DataDirectory = _directory,
+            BatchSize = 4,
+            Threads = 1,
+            Train = false,
+            Augment = new AugmentOptions { OutputSize = 32, EvalResize = 32 },
+            Output = OutputSpec.ImageNet(32, PixelType.Float32, layout),
+            LastBatch = LastBatchPolicy.Partial,
+        };
+        using var plain = new LoaderBatchSource(Options(PixelLayout.Nchw), CPU);
+        using var channelsLast = new LoaderBatchSource(Options(PixelLayout.Nhwc), CPU);
+
+        var counts = new List<int>();
+        foreach ((TrainingBatch a, TrainingBatch b) in plain.ReadEpoch(0, 0).Zip(channelsLast.ReadEpoch(0, 0)))
+        {
+            counts.Add(b.Count);
+            Assert.Equal(a.Images.shape, b.Images.shape);
+            Assert.False(ChannelsLast.Is(a.Images));
+            Assert.True(ChannelsLast.Is(b.Images));
+            Assert.True(a.Images.allclose(b.Images, rtol: 0, atol: 0));
+            Assert.True(a.Labels.allclose(b.Labels, rtol: 0, atol: 0));
+        }
+        Assert.Equal([4, 3], counts);
     }
 
     [Fact]
