@@ -113,6 +113,22 @@ public class ShardWriterTests
         }
     }
 
+    /// <summary>More records in one call than one gather write takes (IOV_MAX is 1024 on Linux).</summary>
+    [Fact]
+    public void AppendFramed_ManyRecordsInOneCall_AllLand()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.Combine("s-00000-of-00001.tfrecord");
+        List<byte[]> payloads = [.. Enumerable.Range(0, 3000).Select(i => new[] { (byte)i, (byte)(i >> 8), (byte)7 })];
+        using (var writer = new ShardWriter(path))
+        {
+            Assert.Equal(0, writer.AppendFramed([.. payloads.Select((p, i) => Framed(p, i % 50))]));
+            Assert.Equal(3000, writer.Complete().Records);
+        }
+
+        Assert.Equal(ExpectedShard(payloads), File.ReadAllBytes(path));
+    }
+
     [Fact]
     public void AppendFramed_ShorterThanTheFraming_Throws()
     {
