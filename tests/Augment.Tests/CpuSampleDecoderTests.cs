@@ -89,14 +89,22 @@ public sealed class CpuSampleDecoderTests
         decoder.Process(jpeg, full, spec, destination); // grows the scratch buffers to their largest
         decoder.Process(jpeg, planner.PlanEval(500, 375), spec, destination);
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 20; i++)
+        // The fewest bytes any pass allocates: one-off runtime work (tiered JIT promoting a hot method) can allocate on
+        // this thread once, while an allocation per sample shows in every pass.
+        var fewest = long.MaxValue;
+        for (var pass = 0; pass < 5 && fewest > 0; pass++)
         {
-            var plan = planner.PlanTrain(1, 0, i, 500, 375);
-            decoder.Process(jpeg, plan, spec, destination);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 20; i++)
+            {
+                var plan = planner.PlanTrain(1, 0, i, 500, 375);
+                decoder.Process(jpeg, plan, spec, destination);
+            }
+
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, fewest);
     }
 
     [Fact]

@@ -68,16 +68,24 @@ public class RecordDatasetTests
         }
 
         byte[] grown = buffer;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int round = 0; round < 20; round++)
+        // The fewest bytes any pass allocates: one-off runtime work (tiered JIT promoting a hot method) can allocate on
+        // this thread once, while an allocation per read shows in every pass.
+        long fewest = long.MaxValue;
+        for (int pass = 0; pass < 5 && fewest > 0; pass++)
         {
-            for (int id = 0; id < dataset.Count; id++)
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int round = 0; round < 20; round++)
             {
-                dataset.ReadImage(id, ref buffer);
+                for (int id = 0; id < dataset.Count; id++)
+                {
+                    dataset.ReadImage(id, ref buffer);
+                }
             }
+
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, fewest);
         Assert.Same(grown, buffer);
     }
 
