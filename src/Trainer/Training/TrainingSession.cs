@@ -198,6 +198,42 @@ public sealed class TrainingSession : IDisposable
             CheckpointStore.Save(directory, Model, Optimizer, state);
     }
 
+    /// <summary>The tensors that follow --channels-last: the parameters and SGD's momentum buffers (made from the
+    /// gradients, which take the parameters' layout).</summary>
+    private IEnumerable<Tensor> LayoutSensitiveTensors() =>
+        _parameters.Concat(Optimizer.state_dict().State.OfType<SGD.State>().Select(s => s.momentum_buffer).Where(b => b is not null));
+
+    /// <summary>Restores model, optimizer, scaler, position and RNG from a checkpoint made with the same arch and classes.</summary>
+    public void Resume(string directory)
+    {
+        CheckpointState state = CheckpointStore.ReadState(directory);
+        if (!string.Equals(state.Arch, Model.Spec.Name, StringComparison.OrdinalIgnoreCase) || state.Classes != Model.Classes)
+            throw new InvalidDataException(
+                $"{directory}: checkpoint of {state.Arch} with {state.Classes} classes; this run is {Model.Spec.Name} with {Model.Classes}.");
+        // With --channels-last, loaded in the plain layout (TorchSharp's load needs it), then back to channels-last,
+        // the momentum buffers the load created too.
+        if (_options.ChannelsLast)
+            ChannelsLast.WhileContiguous(_parameters, () => LoadModelAndOptimizer(directory));
+        else
+            LoadModelAndOptimizer(directory);
+        MoveMomentumBuffersToDevice();
+        if (_options.ChannelsLast) ChannelsLast.Convert(LayoutSensitiveTensors());
+        if (_scaler != null && state.LossScaler is { } scaler) _scaler.Restore(scaler);
+        if (state.TorchRngState is { } rng) RestoreRng(Convert.FromBase64String(rng));
+        Epoch = state.Epoch;
+        Position = state.Position;
+        GlobalStep = state.GlobalStep;
+        _epochLossSum = state.EpochLossSum;
+        _epochSamples = state.EpochSamples;
+        History = [.. state.History];
+    }
+
+    private void LoadModelAndOptimizer(string directory)
+    {
+        CheckpointStore.LoadModel(directory, Model);
+        CheckpointStore.LoadOptimizer(directory, Optimizer);
+    }
+
     /// <summary>
     /// TorchSharp's SGD loads a momentum buffer it did not have yet into <c>torch.empty(shape)</c>, on the CPU, and its
     /// <c>to(device)</c> drops the moved tensor; so a run resumed on CUDA would step with CPU buffers. Moved here.
@@ -213,44 +249,6 @@ public sealed class TrainingSession : IDisposable
             state.momentum_buffer = moved.DetachFromDisposeScope();
             buffer.Dispose();
         }
-    }
-
-    /// <summary>The tensors that follow --channels-last: the parameters and SGD's momentum buffers (made from the
-    /// gradients, which take the parameters' layout).</summary>
-    private IEnumerable<Tensor> LayoutSensitiveTensors() =>
-        _parameters.Concat(Optimizer.state_dict().State.OfType<SGD.State>().Select(s => s.momentum_buffer).Where(b => b is not null));
-
-    /// <summary>Restores model, optimizer, scaler, position and RNG from a checkpoint made with the same arch and classes.</summary>
-    public void Resume(string directory)
-    {
-        CheckpointState state = CheckpointStore.ReadState(directory);
-        if (!string.Equals(state.Arch, Model.Spec.Name, StringComparison.OrdinalIgnoreCase) || state.Classes != Model.Classes)
-            throw new InvalidDataException(
-                $"{directory}: checkpoint of {state.Arch} with {state.Classes} classes; this run is {Model.Spec.Name} with {Model.Classes}.");
-        if (_options.ChannelsLast)
-        {
-            // Loaded in the plain layout (TorchSharp's load needs it), then back to channels-last, new momentum buffers too.
-            ChannelsLast.WhileContiguous(_parameters, () =>
-            {
-                CheckpointStore.LoadModel(directory, Model);
-                CheckpointStore.LoadOptimizer(directory, Optimizer);
-            });
-            ChannelsLast.Convert(LayoutSensitiveTensors());
-        }
-        else
-        {
-            CheckpointStore.LoadModel(directory, Model);
-            CheckpointStore.LoadOptimizer(directory, Optimizer);
-        }
-        MoveMomentumBuffersToDevice();
-        if (_scaler != null && state.LossScaler is { } scaler) _scaler.Restore(scaler);
-        if (state.TorchRngState is { } rng) RestoreRng(Convert.FromBase64String(rng));
-        Epoch = state.Epoch;
-        Position = state.Position;
-        GlobalStep = state.GlobalStep;
-        _epochLossSum = state.EpochLossSum;
-        _epochSamples = state.EpochSamples;
-        History = [.. state.History];
     }
 
     private static byte[] CaptureRng()
