@@ -219,8 +219,8 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
     /// <summary>Reads and sanitizes one input and, unless it is skipped, frames its Example as the shard will hold it.</summary>
     private PreparedInput Prepare(InputItem item, InputSet inputs, ImageSanitizer sanitizer)
     {
-        SanitizedImage image;
-        using RentedBytes bytes = ReadAndSanitize(item, sanitizer, out image);
+        // The input's buffer goes back to the pool on return: a passthrough image has been copied into the record by then.
+        using RentedBytes bytes = ReadAndSanitize(item, sanitizer, out SanitizedImage image);
         Interlocked.Increment(ref _itemsDone);
         if (image.Status == SanitizeStatus.Skipped)
         {
