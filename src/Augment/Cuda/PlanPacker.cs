@@ -20,19 +20,25 @@ internal static class PlanPacker
             throw new ArgumentException($"The sampled box {box} lies outside the decoded region {region}.", nameof(region));
         }
 
-        return new GpuSampleParams
-        {
-            Source = (ulong)pixels,
-            SourcePitch = pitch,
-            SourceWidth = region.Width,
-            SourceHeight = region.Height,
-            Flip = plan.Flip ? 1 : 0,
-            BoxX = (float)(box.X - region.X),
-            BoxY = (float)(box.Y - region.Y),
-            BoxWidth = (float)box.Width,
-            BoxHeight = (float)box.Height,
-        };
+        return ForBox(box, region, plan.Flip, pixels, pitch);
     }
+
+    /// <summary>
+    /// The parameters for sampling <paramref name="box"/> out of <paramref name="region"/> (both in the same pixel
+    /// coordinates: the image's, or a DCT-scaled decode's), unchecked: <see cref="Pack"/> checks the box first.
+    /// </summary>
+    public static GpuSampleParams ForBox(SourceBox box, CropWindow region, bool flip, nint pixels, int pitch) => new()
+    {
+        Source = (ulong)pixels,
+        SourcePitch = pitch,
+        SourceWidth = region.Width,
+        SourceHeight = region.Height,
+        Flip = flip ? 1 : 0,
+        BoxX = (float)(box.X - region.X),
+        BoxY = (float)(box.Y - region.Y),
+        BoxWidth = (float)box.Width,
+        BoxHeight = (float)box.Height,
+    };
 
     /// <summary>A slot the CPU fallback already filled: the kernel leaves it alone.</summary>
     public static GpuSampleParams Skipped() => new() { Skip = 1 };

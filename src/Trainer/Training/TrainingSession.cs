@@ -201,7 +201,10 @@ public sealed class TrainingSession : IDisposable
     /// <summary>The tensors that follow --channels-last: the parameters and SGD's momentum buffers (made from the
     /// gradients, which take the parameters' layout).</summary>
     private IEnumerable<Tensor> LayoutSensitiveTensors() =>
-        _parameters.Concat(Optimizer.state_dict().State.OfType<SGD.State>().Select(s => s.momentum_buffer).Where(b => b is not null));
+        _parameters.Concat(MomentumStates().Select(s => s.momentum_buffer).Where(b => b is not null));
+
+    /// <summary>SGD's per-parameter states (the same objects the optimizer steps with).</summary>
+    private IEnumerable<SGD.State> MomentumStates() => Optimizer.state_dict().State.OfType<SGD.State>();
 
     /// <summary>Restores model, optimizer, scaler, position and RNG from a checkpoint made with the same arch and classes.</summary>
     public void Resume(string directory)
@@ -240,7 +243,7 @@ public sealed class TrainingSession : IDisposable
     /// </summary>
     private void MoveMomentumBuffersToDevice()
     {
-        foreach (SGD.State state in Optimizer.state_dict().State.OfType<SGD.State>())
+        foreach (SGD.State state in MomentumStates())
         {
             Tensor? buffer = state.momentum_buffer;
             if (buffer is null || buffer.device.type == Device.type && buffer.device.index == Device.index) continue;

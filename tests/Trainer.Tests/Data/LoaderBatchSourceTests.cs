@@ -37,21 +37,23 @@ public sealed class LoaderBatchSourceTests : IDisposable
         }
     }
 
+    /// <summary>Stored order, 32x32 float32 (the shard's images are 32x32: no resize), a partial last batch.</summary>
+    private LoaderOptions EvalOptions(int batch, int threads, PixelLayout layout) => new()
+    {
+        DataDirectory = _directory,
+        BatchSize = batch,
+        Threads = threads,
+        Train = false,
+        Augment = new AugmentOptions { OutputSize = 32, EvalResize = 32 },
+        Output = OutputSpec.ImageNet(32, PixelType.Float32, layout),
+        LastBatch = LastBatchPolicy.Partial,
+    };
+
     [Fact]
     public void ReadEpoch_EvalOrder_CopiesPixelsAndLabelsIntoTheTensors()
     {
         WriteShard(12);
-        var options = new LoaderOptions
-        {
-            DataDirectory = _directory,
-            BatchSize = 5,
-            Threads = 2,
-            Train = false,
-            Augment = new AugmentOptions { OutputSize = 32, EvalResize = 32 },
-            Output = OutputSpec.ImageNet(32),
-            LastBatch = LastBatchPolicy.Partial,
-        };
-        using var source = new LoaderBatchSource(options, CPU);
+        using var source = new LoaderBatchSource(EvalOptions(batch: 5, threads: 2, PixelLayout.Nchw), CPU);
         Assert.Equal(3, source.ClassCount);
 
         var counts = new List<int>();
@@ -89,18 +91,8 @@ public sealed class LoaderBatchSourceTests : IDisposable
     public void ReadEpoch_NhwcOutput_ServesChannelsLastViewsOfTheSamePixels()
     {
         WriteShard(7);
-        LoaderOptions Options(PixelLayout layout) => new()
-        {
-            DataDirectory = _directory,
-            BatchSize = 4,
-            Threads = 1,
-            Train = false,
-            Augment = new AugmentOptions { OutputSize = 32, EvalResize = 32 },
-            Output = OutputSpec.ImageNet(32, PixelType.Float32, layout),
-            LastBatch = LastBatchPolicy.Partial,
-        };
-        using var plain = new LoaderBatchSource(Options(PixelLayout.Nchw), CPU);
-        using var channelsLast = new LoaderBatchSource(Options(PixelLayout.Nhwc), CPU);
+        using var plain = new LoaderBatchSource(EvalOptions(batch: 4, threads: 1, PixelLayout.Nchw), CPU);
+        using var channelsLast = new LoaderBatchSource(EvalOptions(batch: 4, threads: 1, PixelLayout.Nhwc), CPU);
 
         var counts = new List<int>();
         foreach ((TrainingBatch a, TrainingBatch b) in plain.ReadEpoch(0, 0).Zip(channelsLast.ReadEpoch(0, 0)))

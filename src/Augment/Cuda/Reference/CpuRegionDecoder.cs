@@ -64,19 +64,7 @@ internal sealed class CpuRegionDecoder : IDisposable
             decoded.AsSpan((row * stride) + (leftPad * 3), pitch).CopyTo(pixels.AsSpan(row * pitch, pitch));
         }
 
-        var box = geometry.Box;
-        var parameters = new GpuSampleParams
-        {
-            SourcePitch = pitch,
-            SourceWidth = region.Width,
-            SourceHeight = region.Height,
-            Flip = plan.Flip ? 1 : 0,
-            BoxX = (float)(box.X - region.X),
-            BoxY = (float)(box.Y - region.Y),
-            BoxWidth = (float)box.Width,
-            BoxHeight = (float)box.Height,
-        };
-        return (pixels, parameters);
+        return (pixels, PlanPacker.ForBox(geometry.Box, region, plan.Flip, pixels: 0, pitch));
     }
 
     public void Dispose() => _decompressor.Dispose();
