@@ -1,6 +1,7 @@
 using System.Collections;
 using Loader.Augment;
 using Loader.Pipeline.Execution;
+using Loader.Pipeline.Gpu;
 using Loader.Pipeline.Order;
 using Loader.Pipeline.Sources;
 using Loader.Records;
@@ -8,60 +9,46 @@ using Loader.Records;
 namespace Loader.Pipeline;
 
 /// <summary>
-/// Record shards in, finished batches out: ordered, sharded, resumable, decoded on <see cref="LoaderOptions.Threads"/>
-/// threads into a fixed set of pinned batch slots.
+/// Record shards in, finished batches out: ordered, sharded over ranks, resumable in O(1), decoded and augmented on
+/// the CPU into host memory (<see cref="HostBatch"/>) or by nvJPEG and CUDA into GPU memory
+/// (<see cref="DeviceBatch"/>), as <see cref="LoaderOptions.Device"/> says. Create one with <see cref="Create(LoaderOptions, LoaderState?)"/>;
+/// the implementation behind it is chosen from the options (as <c>Channel.CreateBounded</c> does).
 /// </summary>
+/// <remarks>
+/// Enumerating the loader yields the remaining batches of <see cref="State"/>'s epoch; the next enumeration is the
+/// next epoch. Every batch must be disposed (there are <see cref="LoaderOptions.PrefetchDepth"/> + 2 slots). Bad
+/// samples are skipped, reported once (shard, record, file, reason) and replaced by a later sample of the epoch's
+/// order, so every batch is full and every rank takes the same number of steps; <see cref="LoaderOptions.Strict"/>
+/// stops at the first instead.
+/// </remarks>
 /// <example>
 /// <code>
-/// using var loader = DataLoader.Create(new LoaderOptions { DataDirectory = dir, Threads = 8 });
-/// await foreach (Batch batch in loader)   // the remaining batches of loader.State.Epoch
+/// using DataLoader loader = DataLoader.Create(new LoaderOptions { DataDirectory = "records/train", BatchSize = 256 },
+///                                             resumeFrom: checkpoint?.LoaderState);
+/// foreach (HostBatch batch in loader)          // DeviceBatch with Device = LoaderDevice.Cuda(0)
 /// {
 ///     using (batch) { Train(batch.ImagesPointer, batch.Shape, batch.Labels); }
-///     SaveCheckpointNowAndThen(loader.State);
+///     if (++step % 1000 == 0) SaveCheckpoint(loader.State);   // (Seed, Epoch, Position)
 /// }
 /// </code>
 /// </example>
-public sealed class DataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>, IDisposable
+public abstract class DataLoader : IEnumerable<Batch>, IAsyncEnumerable<Batch>, IDisposable
 {
-    private readonly LoaderOptions _options;
-    private readonly ISampleSource _source;
-    private readonly Action<BatchSlot> _recycle;
-
-    private DataLoader(LoaderOptions options, ISampleSource source, LoaderState state)
+    private protected DataLoader(LoaderOptions options, long datasetSize, int classCount, LoaderState start)
     {
-        _options = options;
-        _source = source;
-        Cursor = new LoaderCursor(this, state, Metrics, start => new CpuEpochRun(this, PlanEpoch(start.Epoch, start.Position)));
-        BadSamples = new BadSampleRegistry(Metrics, options.Log ?? (line => Console.Error.WriteLine(line)));
-        Output = options.Output;
-        ReleaseBatch = Release;
-
-        EpochPlan full = PlanEpoch(state.Epoch, 0);
+        Context = new LoaderContext(options, datasetSize, Metrics,
+                                    new BadSamplePolicy(Metrics, options.Log ?? (line => Console.Error.WriteLine(line)), options.Strict));
+        Cursor = new LoaderCursor(this, start, Metrics, state => StartRun(Context.PlanEpoch(state.Epoch, state.Position)));
+        Context.Cursor = Cursor;
+        ClassCount = classCount;
+        EpochPlan full = Context.PlanEpoch(start.Epoch, 0);
         SamplesPerEpoch = full.SamplesPerRank;
         BatchesPerEpoch = full.BatchCount;
-
-        Workers = new ISampleWorker[options.Threads];
-        try
-        {
-            for (int i = 0; i < Workers.Length; i++)
-            {
-                Workers[i] = source.CreateWorker();
-            }
-
-            Pool = new SlotPool<BatchSlot>(options.SlotCount, (long)options.BatchSize * source.BytesPerSample,
-                                           () => new BatchSlot(options.BatchSize, source.BytesPerSample));
-        }
-        catch
-        {
-            DisposeWorkers();
-            throw;
-        }
-
-        _recycle = Pool.Return;
     }
 
     /// <summary>Where the loader stands: after the consumer has taken batch k of an epoch, the position counts the
-    /// samples of batches 0..k (of all ranks); after the last batch it is (Epoch + 1, 0).</summary>
+    /// samples of batches 0..k (of all ranks); after the last batch it is (Epoch + 1, 0). The same numbers on every
+    /// rank and for either device: any rank's state resumes the whole job, on any world size.</summary>
     public LoaderState State => Cursor.State;
 
     /// <summary>Samples this rank delivers in a whole epoch.</summary>
@@ -70,49 +57,44 @@ public sealed class DataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>, ID
     /// <summary>Batches per epoch, the same on every rank.</summary>
     public int BatchesPerEpoch { get; }
 
-    public int ClassCount => _source.ClassCount;
+    public int ClassCount { get; }
 
     /// <summary>Samples in the data set.</summary>
-    public long DatasetSize => _source.Count;
+    public long DatasetSize => Context.DatasetSize;
 
-    public OutputSpec Output { get; }
+    public OutputSpec Output => Context.Options.Output;
+
+    /// <summary>Where the batches are: <see cref="LoaderDevice.Cpu"/> (<see cref="HostBatch"/>) or a CUDA device
+    /// (<see cref="DeviceBatch"/>).</summary>
+    public LoaderDevice Device => Context.Options.Device;
 
     public LoaderMetrics Metrics { get; } = new();
 
     /// <summary>Bytes of image memory held by the batch slots (allocated once).</summary>
-    public long SlotBytes => Pool.ImageBytes;
+    public abstract long SlotBytes { get; }
 
-    internal SlotPool<BatchSlot> Pool { get; }
-
-    internal ISampleWorker[] Workers { get; }
-
-    internal Action<Batch> ReleaseBatch { get; }
+    internal LoaderContext Context { get; }
 
     internal LoaderCursor Cursor { get; }
 
-    internal BadSampleRegistry BadSamples { get; }
-
-    internal ulong Seed => Cursor.State.Seed;
-
-    internal bool Strict => _options.Strict;
-
-    /// <summary>The run in progress, if any (tests look at its threads).</summary>
-    internal CpuEpochRun? CurrentRun => (CpuEpochRun?)Cursor.CurrentRun;
-
     /// <summary>
-    /// Opens the records in <see cref="LoaderOptions.DataDirectory"/>. With <paramref name="resumeFrom"/>, the first
-    /// enumeration continues that epoch from that position, yielding exactly the batches an uninterrupted run would
-    /// have; the world size may differ from the one that saved the state.
+    /// Opens the records in <see cref="LoaderOptions.DataDirectory"/> for <see cref="LoaderOptions.Device"/>. With
+    /// <paramref name="resumeFrom"/>, the first enumeration continues that epoch from that position, yielding exactly
+    /// the batches an uninterrupted run would have; the world size may differ from the one that saved the state.
     /// </summary>
     public static DataLoader Create(LoaderOptions options, LoaderState? resumeFrom = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        if (options.Device.IsCuda)
+        {
+            return GpuDataLoader.Open(options, resumeFrom);
+        }
+
         var dataset = RecordDataset.Open(options.DataDirectory, new RecordReadOptions(options.VerifyCrc));
         try
         {
-            var source = new RecordSampleSource(dataset, options.Augment, options.Output, options.Train, options.Seed);
-            return Create(options, source, resumeFrom);
+            return Create(options, new RecordSampleSource(dataset, options), resumeFrom);
         }
         catch
         {
@@ -121,14 +103,14 @@ public sealed class DataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>, ID
         }
     }
 
-    /// <summary>The executor over any sample source: the seam the ordering and threading tests use.</summary>
+    /// <summary>The CPU executor over any sample source: the seam the ordering and threading tests use.</summary>
     internal static DataLoader Create(LoaderOptions options, ISampleSource source, LoaderState? resumeFrom)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(source);
         options.Validate();
-        LoaderState state = StartState(options, source.Count, resumeFrom);
-        return new DataLoader(options, source, state);
+        LoaderState state = LoaderContext.StartState(options, source.Count, resumeFrom);
+        return new CpuDataLoader(options, source, state);
     }
 
     public IEnumerator<Batch> GetEnumerator() => Cursor.GetEnumerator();
@@ -138,64 +120,21 @@ public sealed class DataLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>, ID
     public IAsyncEnumerator<Batch> GetAsyncEnumerator(CancellationToken cancellationToken = default) =>
         Cursor.GetAsyncEnumerator(cancellationToken);
 
-    /// <summary>Stops every worker thread (promptly: each finishes at most the sample it is decoding) and frees the
-    /// slots. Batches still held by the consumer become unusable.</summary>
+    /// <summary>Stops every producer thread (promptly: each finishes at most the sample it is decoding) and frees
+    /// the slots; a batch the consumer still holds stays valid until it is disposed.</summary>
     public void Dispose()
     {
-        if (!Cursor.Close())
+        if (Cursor.Close())
         {
-            return;
+            DisposeCore();
         }
 
-        Pool.Dispose();
-        DisposeWorkers();
-        _source.Dispose();
+        GC.SuppressFinalize(this);
     }
 
-    /// <summary>The state a loader starts from, checked against the options and the data set (shared with the GPU loader).</summary>
-    internal static LoaderState StartState(LoaderOptions options, long datasetSize, LoaderState? resumeFrom)
-    {
-        LoaderState state = resumeFrom ?? new LoaderState(options.Seed, 0, 0);
-        if (state.Seed != options.Seed)
-        {
-            throw new ArgumentException(
-                $"The state to resume from was saved with seed {state.Seed}, but the options say seed {options.Seed}.",
-                nameof(resumeFrom));
-        }
+    /// <summary>Starts the run of one epoch's plan (the cursor calls it; one run at a time).</summary>
+    private protected abstract EpochRun StartRun(EpochPlan plan);
 
-        ArgumentOutOfRangeException.ThrowIfNegative(state.Epoch, nameof(resumeFrom));
-        if (state.Position < 0 || state.Position > datasetSize)
-        {
-            throw new ArgumentOutOfRangeException(
-                nameof(resumeFrom), state.Position, $"The position must lie in [0, {datasetSize}] (the data set size).");
-        }
-
-        if (datasetSize == 0)
-        {
-            throw new ArgumentException("The data set holds no samples.", nameof(datasetSize));
-        }
-
-        return state;
-    }
-
-    /// <summary>One rank's plan for an epoch from a position: the one planner the CPU and GPU loaders share.</summary>
-    internal static EpochPlan PlanEpoch(LoaderOptions options, long datasetSize, int epoch, long start)
-    {
-        EpochPermutation order = !options.Train ? EpochPermutation.Sequential(datasetSize)
-            : options.ShuffleBlockSize > 1 ? EpochPermutation.BlockShuffled(datasetSize, options.ShuffleBlockSize, options.Seed, epoch)
-            : EpochPermutation.Shuffled(datasetSize, options.Seed, epoch);
-        return new EpochPlan(order, epoch, start, options.Rank, options.WorldSize, options.BatchSize, options.LastBatch);
-    }
-
-    private EpochPlan PlanEpoch(int epoch, long start) => PlanEpoch(_options, _source.Count, epoch, start);
-
-    private void Release(Batch batch) => Cursor.Release(batch.Detach(), _recycle);
-
-    private void DisposeWorkers()
-    {
-        foreach (ISampleWorker? worker in Workers)
-        {
-            worker?.Dispose();
-        }
-    }
+    /// <summary>Frees what the implementation owns (the run is already stopped).</summary>
+    private protected abstract void DisposeCore();
 }

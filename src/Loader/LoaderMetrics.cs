@@ -21,6 +21,9 @@ public sealed class LoaderMetrics
     private long _queueSamples;
     private int _queueDepth;
     private long _workerAllocatedBytes;
+    private long _hardwareDecodes;
+    private long _hybridDecodes;
+    private long _cpuFallbackDecodes;
 
     /// <summary>Images handed to the consumer.</summary>
     public long Images => Volatile.Read(ref _images);
@@ -66,6 +69,16 @@ public sealed class LoaderMetrics
     /// <summary>Managed bytes the worker threads allocated (the per-sample path allocates none).</summary>
     public long WorkerAllocatedBytes => Volatile.Read(ref _workerAllocatedBytes);
 
+    /// <summary>GPU loaders: samples decoded by nvJPEG's hardware backend, its hybrid backend, and the CPU fallback.</summary>
+    public (long Hardware, long Hybrid, long CpuFallback) GpuDecodes =>
+        (Volatile.Read(ref _hardwareDecodes), Volatile.Read(ref _hybridDecodes), Volatile.Read(ref _cpuFallbackDecodes));
+
+    /// <summary>GPU loaders: whether nvJPEG's hardware decoder (A100/H100/H200) is in use.</summary>
+    public bool UsesHardwareDecoder { get; internal set; }
+
+    /// <summary>GPU loaders: why the hardware decoder is not in use, if it is not.</summary>
+    public string? HardwareUnavailableReason { get; internal set; }
+
     /// <summary>Zeroes every counter (between warm-up and a measurement, say).</summary>
     public void Reset()
     {
@@ -80,6 +93,13 @@ public sealed class LoaderMetrics
         Volatile.Write(ref _queueDepthSum, 0);
         Volatile.Write(ref _queueSamples, 0);
         Volatile.Write(ref _workerAllocatedBytes, 0);
+    }
+
+    internal void AddDecodes(int hardware, int hybrid, int cpuFallback)
+    {
+        Interlocked.Add(ref _hardwareDecodes, hardware);
+        Interlocked.Add(ref _hybridDecodes, hybrid);
+        Interlocked.Add(ref _cpuFallbackDecodes, cpuFallback);
     }
 
     internal void AddWorkerAllocations(long bytes) => Interlocked.Add(ref _workerAllocatedBytes, bytes);

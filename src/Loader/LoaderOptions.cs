@@ -1,8 +1,10 @@
 using Loader.Augment;
+using Loader.Augment.Cuda;
 
 namespace Loader.Pipeline;
 
-/// <summary>Everything a <see cref="DataLoader"/> needs. The defaults are ImageNet training on one rank.</summary>
+/// <summary>Everything a <see cref="DataLoader"/> needs. The defaults are ImageNet training on one rank, batches in
+/// host memory.</summary>
 public sealed record LoaderOptions
 {
     /// <summary>A directory of record shards (see <c>Loader.Records.RecordDataset.Open</c>).</summary>
@@ -41,8 +43,37 @@ public sealed record LoaderOptions
     /// consecutive records together (blocks in random order, records shuffled inside their block).</summary>
     public int ShuffleBlockSize { get; init; }
 
+    /// <summary>Where batches go: <see cref="LoaderDevice.Cpu"/> (host memory, CPU decode) or
+    /// <see cref="LoaderDevice.Cuda"/> (GPU memory, nvJPEG decode and CUDA augmentation).</summary>
+    public LoaderDevice Device { get; init; } = LoaderDevice.Cpu;
+
+    /// <summary>
+    /// Host batches only: page-lock the batch slots with CUDA (<c>cuMemHostRegister</c>) so that a trainer on GPU
+    /// <see cref="PinMemoryDevice"/> can copy them asynchronously (PyTorch's <c>pin_memory=True</c>). Needs a GPU.
+    /// </summary>
+    public bool PinMemory { get; init; }
+
+    /// <summary>The CUDA device whose context pins the host slots (with <see cref="PinMemory"/>).</summary>
+    public int PinMemoryDevice { get; init; }
+
+    /// <summary>
+    /// Images whose JPEG header claims more pixels are bad samples, refused before anything is allocated for them
+    /// (decompression bombs). The default is make-records' (and PIL's error threshold): 178,956,970.
+    /// </summary>
+    public long MaxPixels { get; init; } = DefaultMaxPixels;
+
+    /// <summary>GPU loaders: nvJPEG's backends and batching (null: the defaults).</summary>
+    public GpuDecodeOptions? GpuDecode { get; init; }
+
+    /// <summary>GPU loaders: the stream (<c>CUstream</c>) that reads the batches; 0 is the legacy default stream,
+    /// the one libtorch uses. The loader makes it wait for each batch when the consumer takes it.</summary>
+    public nint ConsumerStream { get; init; }
+
     /// <summary>Where the one line per bad sample goes; <c>null</c> writes to standard error.</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>See <see cref="MaxPixels"/>.</summary>
+    public const long DefaultMaxPixels = 178_956_970;
 
     internal int SlotCount => PrefetchDepth + 2;
 
@@ -58,6 +89,11 @@ public sealed record LoaderOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(Rank, WorldSize);
         ArgumentOutOfRangeException.ThrowIfNegative(PrefetchDepth);
         ArgumentOutOfRangeException.ThrowIfNegative(ShuffleBlockSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxPixels);
+        if (PinMemory && Device.IsCuda)
+        {
+            throw new ArgumentException("PinMemory is for host batches; a CUDA loader's batches are already in GPU memory.");
+        }
         if (!Enum.IsDefined(LastBatch))
         {
             throw new ArgumentOutOfRangeException(nameof(LastBatch), LastBatch, "Unknown last-batch policy.");

@@ -27,10 +27,12 @@ public sealed class RecordDataset : IDisposable
     private readonly int[] _widths;
     private readonly int[] _heights;
     private readonly bool _verifyCrc;
+    private readonly int? _labelBase; // what the records' own labels add to the index's; null: not known
 
     private RecordDataset(string directory, DatasetManifest? manifest, IReadOnlyList<ClassInfo> classes, string[] shardPaths,
-                          ShardIndex[] indexes, bool verifyCrc)
+                          ShardIndex[] indexes, bool verifyCrc, int? labelBase)
     {
+        _labelBase = labelBase;
         Directory = directory;
         Manifest = manifest;
         Classes = classes;
@@ -180,7 +182,13 @@ public sealed class RecordDataset : IDisposable
             ThrowCorrupt(shard, recordInShard, "payload is not a tf.train.Example with image/encoded bytes", record);
         }
 
-        return new EncodedImage(TfRecordFraming.HeaderSize + located.EncodedOffset, located.EncodedLength, _labels[sampleId]);
+        int label = _labels[sampleId];
+        if (_labelBase is int labelBase && (located.StoredLabel is long stored ? stored - labelBase != label : label >= 0))
+        {
+            ThrowLabelMismatch(shard, recordInShard, located.StoredLabel, labelBase, label, record);
+        }
+
+        return new EncodedImage(TfRecordFraming.HeaderSize + located.EncodedOffset, located.EncodedLength, label);
     }
 
     public void Dispose()
@@ -234,13 +242,9 @@ public sealed class RecordDataset : IDisposable
 
     private static void GrowBuffer(ref byte[] buffer, int size)
     {
-        byte[] old = buffer;
+        // The old array is left to the GC, not returned to the pool: it may be the caller's own array, and giving
+        // a caller's array to ArrayPool.Shared would hand it to some other renter while the caller still uses it.
         buffer = ArrayPool<byte>.Shared.Rent(size);
-        // Only arrays the pool could have handed out go back to it (it rejects other sizes).
-        if (old.Length >= 16 && (old.Length & (old.Length - 1)) == 0)
-        {
-            ArrayPool<byte>.Shared.Return(old);
-        }
     }
 
     [DoesNotReturn]
@@ -262,6 +266,12 @@ public sealed class RecordDataset : IDisposable
 
         throw new RecordCorruptException(_shardPaths[shard], recordInShard, problem, string.IsNullOrEmpty(fileName) ? null : fileName);
     }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowLabelMismatch(int shard, int recordInShard, long? stored, int labelBase, int indexLabel, ReadOnlySpan<byte> record) =>
+        ThrowCorrupt(shard, recordInShard, string.Create(CultureInfo.InvariantCulture,
+            $"the record's own label ({(stored is long own ? (own - labelBase).ToString(CultureInfo.InvariantCulture) : "none")}, 0-based) differs from the index's ({indexLabel})"), record);
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -310,17 +320,19 @@ public sealed class RecordDataset : IDisposable
         }
 
         ClassInfo[] classes = [.. manifest.Classes.Select(c => new ClassInfo(c.Index, c.Synset, c.Name))];
-        return new RecordDataset(directory, manifest, classes, paths, indexes, options.VerifyCrc);
+        return new RecordDataset(directory, manifest, classes, paths, indexes, options.VerifyCrc, manifest.LabelBase);
     }
 
     private static RecordDataset OpenPlainShards(string directory, RecordReadOptions options)
     {
         PlainShards plain = IndexPlainShards(directory, options.VerifyCrc, trustOwnIndexes: true);
-        return new RecordDataset(directory, null, plain.Classes, plain.Paths, plain.Indexes, options.VerifyCrc);
+        return new RecordDataset(directory, null, plain.Classes, plain.Paths, plain.Indexes, options.VerifyCrc, plain.LabelBaseKnown ? plain.LabelBase : null);
     }
 
-    /// <summary>A folder of TFRecord files indexed: paths (sorted by name), 0-based indexes, classes, label base.</summary>
-    internal sealed record PlainShards(string[] Paths, ShardIndex[] Indexes, ClassInfo[] Classes, int LabelBase);
+    /// <summary>A folder of TFRecord files indexed: paths (sorted by name), 0-based indexes, classes, label base.
+    /// <paramref name="LabelBaseKnown"/> is false when every shard had our own index and none was scanned: the index
+    /// labels are 0-based, but what the records themselves store is then not known.</summary>
+    internal sealed record PlainShards(string[] Paths, ShardIndex[] Indexes, ClassInfo[] Classes, int LabelBase, bool LabelBaseKnown = true);
 
     /// <summary>
     /// Indexes every TFRecord file of a folder. Our own index beside a shard is used when
@@ -378,7 +390,7 @@ public sealed class RecordDataset : IDisposable
                 : new ClassInfo(c, id, id);
         }
 
-        return new PlainShards(paths, all, classes, labelBase);
+        return new PlainShards(paths, all, classes, labelBase, scans.Any(scan => scan is not null));
     }
 
     /// <summary>Stored labels to 0-based; records without a label get -1.</summary>

@@ -1,3 +1,4 @@
+using Loader.Pipeline.Execution;
 using Loader.Pipeline.Tests.Support;
 
 namespace Loader.Pipeline.Tests;
@@ -194,7 +195,7 @@ public class DataLoaderTests
         using var loader = LoaderRuns.Create(LoaderRuns.Options(),
                                              new PatternSampleSource(20) { BadIds = [.. Enumerable.Range(0, 20).Select(i => (long)i)] });
         var error = Assert.Throws<InvalidDataException>(() => RunWithin(Patience, () => LoaderRuns.Epoch(loader)));
-        Assert.Contains("most records", error.Message);
+        Assert.Contains("every one of the 20 records of the data set is bad", error.Message);
     }
 
     [Fact]
@@ -206,7 +207,7 @@ public class DataLoaderTests
         Assert.True(enumerator.MoveNext());
         enumerator.Current.Dispose();
         Assert.True(enumerator.MoveNext()); // the consumer still holds this one
-        IReadOnlyList<Thread> threads = loader.CurrentRun!.Threads;
+        IReadOnlyList<Thread> threads = ((CpuDataLoader)loader).CurrentRun!.Threads;
         Assert.Contains(threads, t => t.IsAlive);
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -214,8 +215,11 @@ public class DataLoaderTests
         Assert.All(threads, t => Assert.False(t.IsAlive));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"dispose took {clock.Elapsed}");
         Assert.Equal(4, source.WorkersDisposed);
-        Assert.Throws<ObjectDisposedException>(() => enumerator.Current.Images.Length);
-        enumerator.Current.Dispose(); // harmless after the loader is gone
+        // The batch the consumer holds stays valid after the loader is disposed (its slot is freed when it comes back).
+        Assert.Equal(16 * 8, ((HostBatch)enumerator.Current).Images.Length);
+        enumerator.Current.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => ((HostBatch)enumerator.Current).Images.Length);
+        enumerator.Current.Dispose(); // a second dispose does nothing
         enumerator.Dispose();
     }
 
@@ -227,7 +231,7 @@ public class DataLoaderTests
 
         using var loader = LoaderRuns.Create(LoaderRuns.Options(), new PatternSampleSource(80));
         List<SeenBatch> part = LoaderRuns.Epoch(loader, maxBatches: 4);
-        Assert.Null(loader.CurrentRun);
+        Assert.Null(((CpuDataLoader)loader).CurrentRun);
         Assert.Equal(new LoaderState(17, 0, 32), loader.State);
         LoaderRuns.AssertSame(expected, [.. part, .. LoaderRuns.Epoch(loader)]);
     }

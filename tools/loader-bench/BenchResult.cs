@@ -38,5 +38,10 @@ internal sealed record BenchResult
     [JsonPropertyName("gpu_decoded_hardware")] public long? GpuDecodedHardware { get; init; }
     [JsonPropertyName("gpu_decoded_hybrid")] public long? GpuDecodedHybrid { get; init; }
     [JsonPropertyName("gpu_decoded_cpu_fallback")] public long? GpuDecodedCpuFallback { get; init; }
+    [JsonPropertyName("open_s")] public double OpenSeconds { get; init; }
+    [JsonPropertyName("first_batch_s")] public double[] FirstBatchSeconds { get; init; } = [];
+    [JsonPropertyName("max_batches")] public int MaxBatches { get; init; }
+    [JsonPropertyName("resume_at")] public string? ResumeAt { get; init; }
+    [JsonPropertyName("caches_dropped")] public bool? CachesDropped { get; init; }
     [JsonPropertyName("cpu_count")] public int CpuCount { get; init; } = Environment.ProcessorCount;
 }

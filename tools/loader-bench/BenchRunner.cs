@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using Loader.Pipeline;
-using Loader.Pipeline.Gpu;
 
 namespace Loader.Tools.Bench;
 
 /// <summary>
 /// Times the loader the way a training loop uses it: warm-up epochs (untimed; they also touch every slot page),
-/// then whole epochs from the first <c>MoveNext</c> to the last batch, each batch read and disposed. The GPU backend
+/// then whole epochs (or their first --max-batches batches) from the first <c>MoveNext</c> to the last batch, each
+/// batch read and disposed; optionally from a resumed state and with the page cache dropped first. The GPU backend
 /// waits for each batch to be written on the GPU before disposing it (a consumer that takes no GPU time), so its
 /// figure is what nvJPEG + the augment kernel + the host side sustain together.
 /// </summary>
@@ -15,26 +15,26 @@ internal static class BenchRunner
     public static BenchResult Run(BenchSettings settings)
     {
         LoaderOptions options = Options(settings);
-        if (settings.Backend == "gpu")
+        LoaderState? resume = settings.ResumeAt is { } at ? new LoaderState(settings.Seed, at.Epoch, at.Position) : null;
+        long openStart = Stopwatch.GetTimestamp();
+        using DataLoader loader = DataLoader.Create(options, resume);
+        double openSeconds = Stopwatch.GetElapsedTime(openStart).TotalSeconds;
+        BenchResult result = Measure(settings, loader, openSeconds);
+        if (!loader.Device.IsCuda)
         {
-            using GpuDataLoader gpu = GpuDataLoader.Create(options);
-            BenchResult result = Measure(settings, () => ConsumeOnGpu(gpu), gpu.Metrics, gpu.DatasetSize, gpu.BatchesPerEpoch,
-                                         gpu.SlotBytes, hostSlotBytes: 0);
-            (long hardware, long hybrid, long fallback) = gpu.DecodeCounts;
-            return result with
-            {
-                GpuDevice = gpu.Device.Name,
-                GpuHardwareDecoder = gpu.UsesHardwareDecoder,
-                GpuHardwareUnavailableReason = gpu.HardwareUnavailableReason,
-                GpuDecodedHardware = hardware,
-                GpuDecodedHybrid = hybrid,
-                GpuDecodedCpuFallback = fallback,
-            };
+            return result;
         }
 
-        using DataLoader loader = DataLoader.Create(options);
-        return Measure(settings, () => Consume(loader), loader.Metrics, loader.DatasetSize, loader.BatchesPerEpoch,
-                       loader.SlotBytes, loader.SlotBytes);
+        (long hardware, long hybrid, long fallback) = loader.Metrics.GpuDecodes;
+        return result with
+        {
+            GpuDevice = loader.Device.ToString(),
+            GpuHardwareDecoder = loader.Metrics.UsesHardwareDecoder,
+            GpuHardwareUnavailableReason = loader.Metrics.HardwareUnavailableReason,
+            GpuDecodedHardware = hardware,
+            GpuDecodedHybrid = hybrid,
+            GpuDecodedCpuFallback = fallback,
+        };
     }
 
     private static LoaderOptions Options(BenchSettings settings) =>
@@ -47,14 +47,18 @@ internal static class BenchRunner
             Seed = settings.Seed,
             PrefetchDepth = settings.PrefetchDepth,
             LastBatch = LastBatchPolicy.Partial,
+            Device = settings.Backend == "gpu" ? LoaderDevice.Cuda() : LoaderDevice.Cpu,
         };
 
-    private static BenchResult Measure(BenchSettings settings, Func<long> consumeEpoch, LoaderMetrics m, long datasetSize,
-                                       int batchesPerEpoch, long slotBytes, long hostSlotBytes)
+    private static BenchResult Measure(BenchSettings settings, DataLoader loader, double openSeconds)
     {
-        for (int e = 0; e < settings.WarmupEpochs; e++)
+        LoaderMetrics m = loader.Metrics;
+        long hostSlotBytes = loader.Device.IsCuda ? 0 : loader.SlotBytes;
+        // A resumed run is timed from where it resumes: warming up would move the loader past that point.
+        int warmup = settings.ResumeAt is null ? settings.WarmupEpochs : 0;
+        for (int e = 0; e < warmup; e++)
         {
-            consumeEpoch();
+            Consume(loader, settings.MaxBatches, out _);
         }
 
         double rssAfterWarmup = RssMegabytes();
@@ -62,18 +66,30 @@ internal static class BenchRunner
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var epochSeconds = new double[settings.Epochs];
         var rss = new double[settings.Epochs];
+        var firstBatch = new double[settings.Epochs];
         long images = 0;
+        bool? dropped = null;
         for (int e = 0; e < settings.Epochs; e++)
         {
+            if (settings.DropCaches)
+            {
+                dropped = PageCache.TryDrop(out string? why) && dropped != false;
+                if (why is not null)
+                {
+                    Console.Error.WriteLine($"loader-bench: --drop-caches: {why}");
+                }
+            }
+
             long start = Stopwatch.GetTimestamp();
-            images += consumeEpoch();
+            images += Consume(loader, settings.MaxBatches, out double first);
             epochSeconds[e] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            firstBatch[e] = first;
             rss[e] = RssMegabytes();
         }
 
         double allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         double timed = epochSeconds.Sum();
-        double slotMb = slotBytes / 1e6;
+        double slotMb = loader.SlotBytes / 1e6;
         return new BenchResult
         {
             Mode = settings.Eval ? "eval" : "train",
@@ -84,8 +100,8 @@ internal static class BenchRunner
             EpochSeconds = [.. epochSeconds.Select(s => Math.Round(s, 4))],
             Epochs = settings.Epochs,
             WarmupEpochs = settings.WarmupEpochs,
-            DatasetImages = datasetSize,
-            BatchesPerEpoch = batchesPerEpoch,
+            DatasetImages = loader.DatasetSize,
+            BatchesPerEpoch = loader.BatchesPerEpoch,
             BatchSize = settings.BatchSize,
             Threads = settings.Threads,
             PrefetchDepth = settings.PrefetchDepth,
@@ -102,40 +118,52 @@ internal static class BenchRunner
             RssMaxMegabytes = Math.Round(rss.Max(), 1),
             RssOverSlotsMegabytes = Math.Round(rss.Max() - (hostSlotBytes / 1e6), 1),
             AllocatedBytesPerImage = Math.Round(allocated / images, 1),
+            OpenSeconds = Math.Round(openSeconds, 4),
+            FirstBatchSeconds = [.. firstBatch.Select(s => Math.Round(s, 4))],
+            MaxBatches = settings.MaxBatches,
+            ResumeAt = settings.ResumeAt is { } at ? $"{at.Epoch}:{at.Position}" : null,
+            CachesDropped = dropped,
         };
     }
 
-    /// <summary>One epoch: reads one value of every batch (so nothing is skipped lazily) and disposes it.</summary>
-    private static long Consume(DataLoader loader)
+    /// <summary>
+    /// One epoch (or its first <paramref name="maxBatches"/> batches): reads one value of every host batch (so
+    /// nothing is skipped lazily), waits (host-side) until each device batch is written, and disposes it.
+    /// </summary>
+    private static long Consume(DataLoader loader, int maxBatches, out double firstBatchSeconds)
     {
         long images = 0;
+        int batches = 0;
         float check = 0;
+        long start = Stopwatch.GetTimestamp();
+        firstBatchSeconds = 0;
         foreach (Batch batch in loader)
         {
             using (batch)
             {
+                if (batches == 0)
+                {
+                    firstBatchSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                }
+
                 images += batch.Count;
-                check += batch.Images[0];
+                if (batch is HostBatch host)
+                {
+                    check += host.Images[0];
+                }
+                else
+                {
+                    ((DeviceBatch)batch).Synchronize();
+                }
+            }
+
+            if (++batches == maxBatches)
+            {
+                break;
             }
         }
 
         GC.KeepAlive(check);
-        return images;
-    }
-
-    /// <summary>One GPU epoch: waits (host-side) until each batch is written, then disposes it.</summary>
-    private static long ConsumeOnGpu(GpuDataLoader loader)
-    {
-        long images = 0;
-        foreach (Batch batch in loader)
-        {
-            using (batch)
-            {
-                loader.Synchronize(batch);
-                images += batch.Count;
-            }
-        }
-
         return images;
     }
 

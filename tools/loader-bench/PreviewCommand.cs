@@ -68,7 +68,7 @@ public static class PreviewCommand
 
         var buffer = Array.Empty<byte>();
         var written = 0;
-        foreach (var batch in loader)
+        foreach (HostBatch batch in loader)
         {
             using (batch)
             {

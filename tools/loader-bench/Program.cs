@@ -15,7 +15,23 @@ internal static class Program
             CompareCommand.Create(),
             PreviewCommandLine(),
         };
-        return root.Parse(args).Invoke();
+        bool verbose = args.Contains("--verbose");
+        try
+        {
+            return root.Parse([.. args.Where(a => a != "--verbose")]).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            // One line naming the problem (the loader's messages name the file, the record and the field);
+            // the stack trace only with --verbose. Exit 1: the run failed.
+            Console.Error.WriteLine($"loader-bench: error: {e.Message}");
+            if (verbose)
+            {
+                Console.Error.WriteLine(e);
+            }
+
+            return 1;
+        }
     }
 
     private static Command RunCommand()
@@ -28,7 +44,13 @@ internal static class Program
         var warmup = new Option<int>("--warmup-epochs") { Description = "Untimed epochs first", DefaultValueFactory = _ => 1 };
         var eval = new Option<bool>("--eval") { Description = "Evaluation pipeline (resize 256, center crop 224)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object (field images_per_sec)" };
-        var command = new Command("run", "Time whole epochs of the loader") { data, backend, batch, threads, epochs, warmup, eval, json };
+        var maxBatches = new Option<int>("--max-batches") { Description = "Time at most this many batches per epoch (0: whole epochs)" };
+        var resumeAt = new Option<string?>("--resume-at") { Description = "EPOCH:POSITION: start there, as a resumed job does (no warm-up)" };
+        var dropCaches = new Option<bool>("--drop-caches") { Description = "Drop the OS page cache before each timed epoch (needs root)" };
+        var command = new Command("run", "Time whole epochs of the loader")
+        {
+            data, backend, batch, threads, epochs, warmup, eval, json, maxBatches, resumeAt, dropCaches,
+        };
         command.SetAction(parse =>
         {
             string backendName = parse.GetValue(backend)!;
@@ -52,8 +74,28 @@ internal static class Program
                 return 2;
             }
 
+            (int, long)? resume = null;
+            if (parse.GetValue(resumeAt) is { } at)
+            {
+                string[] parts = at.Split(':');
+                if (parts.Length != 2 || !int.TryParse(parts[0], out int e) || !long.TryParse(parts[1], out long p) || e < 0 || p < 0)
+                {
+                    Console.Error.WriteLine($"loader-bench: --resume-at: '{at}' is not EPOCH:POSITION (two non-negative integers)");
+                    return 2;
+                }
+
+                resume = (e, p);
+            }
+
+            if (parse.GetValue(maxBatches) < 0 || parse.GetValue(batch) <= 0 || parse.GetValue(threads) <= 0 || parse.GetValue(epochs) <= 0)
+            {
+                Console.Error.WriteLine("loader-bench: --batch, --threads and --epochs must be positive, --max-batches 0 or more");
+                return 2;
+            }
+
             var settings = new BenchSettings(dir, parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(epochs),
-                                             parse.GetValue(eval), parse.GetValue(warmup), Backend: backendName);
+                                             parse.GetValue(eval), parse.GetValue(warmup), Backend: backendName,
+                                             MaxBatches: parse.GetValue(maxBatches), ResumeAt: resume, DropCaches: parse.GetValue(dropCaches));
             BenchResult result = BenchRunner.Run(settings);
             if (parse.GetValue(json))
             {

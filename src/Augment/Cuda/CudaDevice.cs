@@ -95,6 +95,46 @@ public sealed class CudaDevice : IDisposable
         CudaDriver.Check(CudaDriver.cuEventRecord(cudaEvent.Pointer, CudaDriver.CU_STREAM_LEGACY));
     }
 
+    /// <summary>Makes <paramref name="stream"/> (0: the legacy default stream) wait on the GPU for <paramref name="cudaEvent"/>.</summary>
+    public void StreamWait(nint stream, CudaEvent cudaEvent)
+    {
+        ArgumentNullException.ThrowIfNull(cudaEvent);
+        MakeCurrent();
+        CudaDriver.Check(CudaDriver.cuStreamWaitEvent(stream == 0 ? CudaDriver.CU_STREAM_LEGACY : stream, cudaEvent.Pointer, 0));
+    }
+
+    /// <summary>Records <paramref name="cudaEvent"/> on <paramref name="stream"/> (0: the legacy default stream).</summary>
+    public void RecordOn(nint stream, CudaEvent cudaEvent)
+    {
+        ArgumentNullException.ThrowIfNull(cudaEvent);
+        MakeCurrent();
+        CudaDriver.Check(CudaDriver.cuEventRecord(cudaEvent.Pointer, stream == 0 ? CudaDriver.CU_STREAM_LEGACY : stream));
+    }
+
+    /// <summary>Queues a device-to-device copy on <paramref name="stream"/> (0: the legacy default stream).</summary>
+    public void CopyDeviceToDeviceAsync(nint destination, nint source, long bytes, nint stream)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        MakeCurrent();
+        CudaDriver.Check(CudaDriver.cuMemcpyDtoDAsync(destination, source, (nuint)bytes, stream == 0 ? CudaDriver.CU_STREAM_LEGACY : stream));
+    }
+
+    /// <summary>
+    /// Queues a host-to-device copy on <paramref name="stream"/> (0: the legacy default stream). From page-locked
+    /// memory (<see cref="RegisterHostMemory"/>) it is asynchronous: the source must stay untouched until the stream
+    /// has passed it; from pageable memory the driver stages the source before returning.
+    /// </summary>
+    public void CopyHostToDeviceAsync(nint destination, nint source, long bytes, nint stream)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        MakeCurrent();
+        CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync(destination, source, (nuint)bytes, stream == 0 ? CudaDriver.CU_STREAM_LEGACY : stream));
+    }
+
+    /// <summary>Page-locks <paramref name="bytes"/> of existing host memory at <paramref name="pointer"/> (PyTorch's
+    /// pin_memory) until the returned registration is disposed.</summary>
+    public PinnedHostRegistration RegisterHostMemory(nint pointer, long bytes) => new(this, pointer, bytes);
+
     public DeviceBuffer Allocate(long bytes) => new(this, bytes);
 
     public CudaStream CreateStream() => new(this);

@@ -36,6 +36,11 @@ internal sealed unsafe class BatchSlot : IDisposable
 
     public bool IsDisposed => _images == null;
 
+    /// <summary>The CUDA page-lock of the image memory (<see cref="LoaderOptions.PinMemory"/>), if any.</summary>
+    public IDisposable? PageLock { get; set; }
+
+    public bool IsPageLocked => PageLock is not null;
+
     public nint ImagesPointer
     {
         get
@@ -62,6 +67,8 @@ internal sealed unsafe class BatchSlot : IDisposable
 
     public void Dispose()
     {
+        PageLock?.Dispose();
+        PageLock = null;
         byte* images = _images;
         _images = null;
         if (images != null)

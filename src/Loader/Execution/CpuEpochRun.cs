@@ -23,8 +23,10 @@ namespace Loader.Pipeline.Execution;
 /// </remarks>
 internal sealed class CpuEpochRun : EpochRun
 {
-    private readonly DataLoader _loader;
-    private readonly Batch?[] _ring;
+    private readonly LoaderContext _context;
+    private readonly SlotPool<HostBatch> _pool;
+    private readonly ISampleWorker[] _workers;
+    private readonly HostBatch?[] _ring;
     private readonly Thread[] _threads;
     private readonly object _openedSignal = new();
     private readonly Thread _opener;
@@ -35,12 +37,14 @@ internal sealed class CpuEpochRun : EpochRun
     private int _opened;
     private int _nextToPublish;
 
-    public CpuEpochRun(DataLoader loader, EpochPlan plan)
-        : base(loader.Cursor, plan, loader.Pool.SlotCount, "batch slots")
+    public CpuEpochRun(LoaderContext context, SlotPool<HostBatch> pool, ISampleWorker[] workers, EpochPlan plan)
+        : base(context.Cursor, plan, pool.SlotCount, "batch slots")
     {
-        _loader = loader;
-        _ring = new Batch?[loader.Pool.SlotCount];
-        _threads = new Thread[loader.Workers.Length];
+        _context = context;
+        _pool = pool;
+        _workers = workers;
+        _ring = new HostBatch?[pool.SlotCount];
+        _threads = new Thread[workers.Length];
         for (int i = 0; i < _threads.Length; i++)
         {
             _threads[i] = new Thread(WorkerMain)
@@ -82,10 +86,10 @@ internal sealed class CpuEpochRun : EpochRun
 
         for (int b = Delivered; b < _opened; b++)
         {
-            Batch? batch = _ring[b % _ring.Length];
-            if (batch?.Detach() is { } slot)
+            HostBatch? batch = _ring[b % _ring.Length];
+            if (batch is not null && batch.Index == b && batch.EndLease())
             {
-                _loader.Pool.Return(slot);
+                _pool.Return(batch);
             }
         }
 
@@ -95,7 +99,7 @@ internal sealed class CpuEpochRun : EpochRun
     private void WorkerMain(object? state)
     {
         int workerIndex = (int)state!;
-        ISampleWorker worker = _loader.Workers[workerIndex];
+        ISampleWorker worker = _workers[workerIndex];
         CancellationToken cancellation = Cancellation;
         int batchSize = Plan.BatchSize;
         long allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
@@ -110,7 +114,7 @@ internal sealed class CpuEpochRun : EpochRun
                     return;
                 }
 
-                Batch batch = Open((int)batchIndex, cancellation);
+                HostBatch batch = Open((int)batchIndex, cancellation);
                 int index = (int)(work - (batchIndex * batchSize));
                 if (index >= batch.Count)
                 {
@@ -134,12 +138,12 @@ internal sealed class CpuEpochRun : EpochRun
         }
         finally
         {
-            _loader.Metrics.AddWorkerAllocations(GC.GetAllocatedBytesForCurrentThread() - allocatedAtStart);
+            _context.Metrics.AddWorkerAllocations(GC.GetAllocatedBytesForCurrentThread() - allocatedAtStart);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Batch Open(int batchIndex, CancellationToken cancellation)
+    private HostBatch Open(int batchIndex, CancellationToken cancellation)
     {
         if (batchIndex >= Volatile.Read(ref _opened))
         {
@@ -174,17 +178,18 @@ internal sealed class CpuEpochRun : EpochRun
             for (int next = 0; next < Plan.BatchCount; next++)
             {
                 long waitStart = Stopwatch.GetTimestamp();
-                BatchSlot slot = _loader.Pool.Take(cancellation);
-                _loader.Metrics.AddSlotWait(Stopwatch.GetTimestamp() - waitStart);
+                HostBatch batch = _pool.Take(cancellation);
+                _context.Metrics.AddSlotWait(Stopwatch.GetTimestamp() - waitStart);
 
                 int count = Plan.BatchLength(next);
+                long[] planned = batch.PlannedIds;
                 for (int i = 0; i < count; i++)
                 {
-                    slot.PlannedIds[i] = Plan.SampleId(next, i);
+                    planned[i] = Plan.SampleId(next, i);
                 }
 
-                _ring[next % _ring.Length] = new Batch(slot, _loader.ReleaseBatch, _loader.Output, next, count, Plan.Epoch,
-                                                       Plan.BatchStartPosition(next), Plan.StateAfter(next, _loader.Seed));
+                batch.Lease(next, count, Plan.Epoch, Plan.BatchStartPosition(next), Plan.StateAfter(next, _context.Seed));
+                _ring[next % _ring.Length] = batch;
                 lock (_openedSignal)
                 {
                     Volatile.Write(ref _opened, next + 1);
@@ -210,42 +215,15 @@ internal sealed class CpuEpochRun : EpochRun
         }
     }
 
-    /// <summary>One sample into its place in the slot, replacing bad samples by the plan's rule.</summary>
-    private void Produce(Batch batch, int index, ISampleWorker worker)
+    /// <summary>One sample into its place in the slot, replacing bad samples by the one policy.</summary>
+    private void Produce(HostBatch batch, int index, ISampleWorker worker)
     {
-        BatchSlot slot = batch.Slot;
-        long sampleId = slot.PlannedIds[index];
-        Span<byte> destination = slot.Sample(index);
-        var times = default(StageTimes);
-        int label;
-        int attempt = 0;
-        while (true)
-        {
-            if (!_loader.BadSamples.IsKnownBad(sampleId))
-            {
-                try
-                {
-                    label = worker.Load(sampleId, Plan.Epoch, destination, ref times);
-                    break;
-                }
-                catch (BadSampleException e) when (!_loader.Strict)
-                {
-                    _loader.BadSamples.Report(sampleId, e);
-                }
-            }
-
-            _loader.Metrics.SampleSkipped();
-            sampleId = Replacement(batch, index, ++attempt);
-        }
-
-        slot.SampleIds[index] = sampleId;
-        slot.Labels[index] = label;
-        _loader.Metrics.AddStageTimes(times.Read, times.Decode);
+        var attempt = new CpuAttempt { Worker = worker, Slot = batch.Slot, Index = index, Epoch = Plan.Epoch };
+        long delivered = _context.BadSamples.Deliver(Plan, batch.Index, index, batch.PlannedIds.AsSpan(0, batch.Count), ref attempt);
+        batch.Slot.SampleIds[index] = delivered;
+        batch.Slot.Labels[index] = attempt.Label;
+        _context.Metrics.AddStageTimes(attempt.Times.Read, attempt.Times.Decode);
     }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private long Replacement(Batch batch, int index, int attempt) =>
-        Plan.Replacement(batch.Index, index, attempt, batch.Slot.PlannedIds.AsSpan(0, batch.Count));
 
     private void Publish()
     {
@@ -253,7 +231,7 @@ internal sealed class CpuEpochRun : EpochRun
         {
             while (_nextToPublish < Volatile.Read(ref _opened))
             {
-                Batch? batch = _ring[_nextToPublish % _ring.Length];
+                HostBatch? batch = _ring[_nextToPublish % _ring.Length];
                 if (batch is null || batch.Index != _nextToPublish || Volatile.Read(ref batch.Remaining) != 0)
                 {
                     break;
@@ -268,5 +246,18 @@ internal sealed class CpuEpochRun : EpochRun
                 Complete();
             }
         }
+    }
+
+    /// <summary>One try at one sample: the worker decodes it into its place in the slot.</summary>
+    private struct CpuAttempt : ISampleAttempt
+    {
+        public ISampleWorker Worker;
+        public BatchSlot Slot;
+        public int Index;
+        public int Epoch;
+        public int Label;
+        public StageTimes Times;
+
+        public void Load(long sampleId) => Label = Worker.Load(sampleId, Epoch, Slot.Sample(Index), ref Times);
     }
 }

@@ -67,6 +67,7 @@ internal sealed class LoaderCursor
 
     public void OnTaken(Batch batch, int queueDepthAfter)
     {
+        batch.OnTaken();
         Interlocked.Increment(ref _heldByConsumer);
         Metrics.BatchTaken(batch.Count, queueDepthAfter);
         _state = batch.StateAfter;
@@ -76,25 +77,14 @@ internal sealed class LoaderCursor
         _state = new LoaderState(_state.Seed, plan.Epoch + 1, 0);
 
     /// <summary>
-    /// Batch.Dispose: <paramref name="slot"/> is what the batch gave back (null if it was already disposed);
-    /// <paramref name="recycle"/> returns it to the pool, unless the loader is closed (its slots are then freed).
+    /// Batch.Dispose (after the batch ended its lease): the slot goes back to <paramref name="pool"/>, which frees it
+    /// instead when the loader has been disposed meanwhile.
     /// </summary>
-    public void Release<TSlot>(TSlot? slot, Action<TSlot> recycle)
-        where TSlot : class
+    public void Release<TBatch>(TBatch batch, SlotPool<TBatch> pool)
+        where TBatch : Batch
     {
-        if (slot is null)
-        {
-            return; // already disposed
-        }
-
         Interlocked.Decrement(ref _heldByConsumer);
-        lock (_runLock)
-        {
-            if (!_disposed)
-            {
-                recycle(slot);
-            }
-        }
+        pool.Return(batch);
     }
 
     private EpochRun StartRun()

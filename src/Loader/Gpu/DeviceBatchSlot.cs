@@ -10,7 +10,7 @@ namespace Loader.Pipeline.Gpu;
 /// </summary>
 internal sealed class DeviceBatchSlot : IDisposable
 {
-    public DeviceBatchSlot(CudaDevice device, nint stream, int batchSize, int bytesPerSample)
+    public DeviceBatchSlot(CudaDevice device, CudaStream writeStream, int batchSize, int bytesPerSample)
     {
         Images = device.Allocate((long)batchSize * bytesPerSample);
         try
@@ -25,7 +25,7 @@ internal sealed class DeviceBatchSlot : IDisposable
             throw;
         }
 
-        Stream = stream;
+        WriteStream = writeStream;
         Labels = new int[batchSize];
         SampleIds = new long[batchSize];
         PlannedIds = new long[batchSize];
@@ -39,8 +39,8 @@ internal sealed class DeviceBatchSlot : IDisposable
     /// <summary>Recorded on the consumer's stream when the batch is disposed.</summary>
     public CudaEvent ConsumerDone { get; }
 
-    /// <summary>The <c>CUstream</c> the images are written on.</summary>
-    public nint Stream { get; }
+    /// <summary>The loader's stream the images are written on.</summary>
+    public CudaStream WriteStream { get; }
 
     /// <summary>False until <see cref="ConsumerDone"/> is first recorded (waiting on it before that is pointless).</summary>
     public bool ConsumerDoneRecorded { get; set; }

@@ -3,47 +3,34 @@ using System.Runtime.ExceptionServices;
 using Loader.Augment;
 using Loader.Pipeline.Execution;
 using Loader.Pipeline.Order;
-using Loader.Records;
+using Loader.Pipeline.Sources;
 
 namespace Loader.Pipeline.Gpu;
 
 /// <summary>
-/// The host half of a GPU batch: reads the batch's records with the CPU loader's reader (CRC-checked), parses each
-/// JPEG header, plans each sample with the shared <see cref="SamplePlanner"/> (so the GPU sees exactly the crops and
-/// flips the CPU path would make), and replaces bad samples by the shared rule (<see cref="EpochPlan.Replacement"/>).
-/// The JPEG bytes and plans then go to <c>GpuBatchProcessor.ProcessBatch</c>. No GPU is touched here.
+/// The host half of a GPU batch: each sample prepared by the shared <see cref="SamplePreparation"/> (the CPU loader's
+/// reader, checks and planner, so the GPU sees exactly the crops and flips the CPU path would make), bad samples
+/// replaced by the one <see cref="BadSamplePolicy"/>. The JPEG bytes and plans then go to
+/// <c>GpuBatchProcessor.ProcessBatch</c>. No GPU is touched here.
 /// </summary>
 /// <remarks>
-/// A sample is bad here when its record fails its CRC or is malformed, or when its JPEG header does not parse. An
-/// image whose header parses but whose entropy data is corrupt is only found by the decoder: nvJPEG hands it to the
-/// CPU fallback, and if that fails too the batch fails (the CPU loader, which decodes per sample, replaces it).
+/// A sample is bad here for any reason the preparation finds (record, label, header, pixel limit). An image whose
+/// header parses but whose entropy data is corrupt is only found by the decoder: nvJPEG hands it to the CPU
+/// fallback, and if that fails too the batch fails (the CPU loader, which decodes per sample, replaces it).
 /// </remarks>
 internal sealed class GpuBatchAssembler : IDisposable
 {
-    private readonly RecordDataset _dataset;
-    private readonly Func<long, string> _describe;
-    private readonly SamplePlanner _planner;
-    private readonly bool _train;
-    private readonly ulong _seed;
-    private readonly bool _strict;
-    private readonly BadSampleRegistry _bad;
-    private readonly LoaderMetrics _metrics;
+    private readonly SamplePreparation _preparation;
+    private readonly BadSamplePolicy _bad;
     private readonly CpuSampleDecoder[] _headerReaders;
     private readonly byte[][] _buffers;
     private readonly ReadOnlyMemory<byte>[] _jpegs;
     private readonly SamplePlan[] _plans;
 
-    public GpuBatchAssembler(RecordDataset dataset, Func<long, string> describe, LoaderOptions options,
-                             BadSampleRegistry bad, LoaderMetrics metrics)
+    public GpuBatchAssembler(SamplePreparation preparation, LoaderOptions options, BadSamplePolicy bad)
     {
-        _dataset = dataset;
-        _describe = describe;
-        _planner = new SamplePlanner(options.Augment);
-        _train = options.Train;
-        _seed = options.Seed;
-        _strict = options.Strict;
+        _preparation = preparation;
         _bad = bad;
-        _metrics = metrics;
         _headerReaders = new CpuSampleDecoder[Math.Min(options.Threads, options.BatchSize)];
         for (int i = 0; i < _headerReaders.Length; i++)
         {
@@ -118,76 +105,31 @@ internal sealed class GpuBatchAssembler : IDisposable
     private void AssembleLane(EpochPlan plan, int batch, int count, int lane, int lanes, long[] plannedIds,
                               long[] sampleIds, int[] labels)
     {
-        CpuSampleDecoder headers = _headerReaders[lane];
+        var attempt = new HostAttempt { Owner = this, HeaderReader = _headerReaders[lane], Epoch = plan.Epoch };
         for (int index = lane; index < count; index += lanes)
         {
-            long sampleId = plannedIds[index];
-            int attempt = 0;
-            while (true)
-            {
-                if (!_bad.IsKnownBad(sampleId))
-                {
-                    try
-                    {
-                        labels[index] = Load(headers, sampleId, plan.Epoch, index);
-                        break;
-                    }
-                    catch (BadSampleException e) when (!_strict)
-                    {
-                        _bad.Report(sampleId, e);
-                    }
-                }
-
-                _metrics.SampleSkipped();
-                sampleId = plan.Replacement(batch, index, ++attempt, plannedIds.AsSpan(0, count));
-            }
-
-            sampleIds[index] = sampleId;
+            attempt.Index = index;
+            sampleIds[index] = _bad.Deliver(plan, batch, index, plannedIds.AsSpan(0, count), ref attempt);
+            labels[index] = attempt.Label;
         }
     }
 
-    private int Load(CpuSampleDecoder headers, long sampleId, int epoch, int index)
+    /// <summary>One try at one sample: prepared into the sample's own buffer, its JPEG and plan kept for the GPU.</summary>
+    private struct HostAttempt : ISampleAttempt
     {
-        EncodedImage image;
-        try
-        {
-            image = _dataset.ReadImage(sampleId, ref _buffers[index]);
-        }
-        catch (RecordCorruptException e)
-        {
-            throw Bad(sampleId, e);
-        }
+        public GpuBatchAssembler Owner;
+        public CpuSampleDecoder HeaderReader;
+        public int Epoch;
+        public int Index;
+        public int Label;
 
-        ReadOnlyMemory<byte> jpeg = _buffers[index].AsMemory(image.Offset, image.Length);
-        ImageInfo info;
-        try
+        public void Load(long sampleId)
         {
-            info = headers.ReadHeader(jpeg.Span);
+            ref byte[] buffer = ref Owner._buffers[Index];
+            PreparedSample sample = Owner._preparation.Prepare(sampleId, Epoch, HeaderReader, ref buffer);
+            Owner._plans[Index] = sample.Plan;
+            Owner._jpegs[Index] = buffer.AsMemory(sample.JpegOffset, sample.JpegLength);
+            Label = sample.Label;
         }
-        catch (ImageDecodeException e)
-        {
-            throw Bad(sampleId, e);
-        }
-
-        _plans[index] = _train
-            ? _planner.PlanTrain(_seed, epoch, sampleId, info.Width, info.Height)
-            : _planner.PlanEval(info.Width, info.Height);
-        _jpegs[index] = jpeg;
-        return image.Label;
-    }
-
-    private BadSampleException Bad(long sampleId, Exception cause)
-    {
-        string where;
-        try
-        {
-            where = _describe(sampleId);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
-        {
-            where = "location unknown";
-        }
-
-        return new BadSampleException(sampleId, where, cause);
     }
 }

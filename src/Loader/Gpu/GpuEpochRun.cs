@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using Loader.Augment.Cuda;
 using Loader.Pipeline.Execution;
 using Loader.Pipeline.Order;
 
@@ -14,13 +15,20 @@ namespace Loader.Pipeline.Gpu;
 /// </summary>
 internal sealed class GpuEpochRun : EpochRun
 {
-    private readonly GpuDataLoader _loader;
+    private readonly LoaderContext _context;
+    private readonly SlotPool<DeviceBatch> _pool;
+    private readonly GpuBatchAssembler _assembler;
+    private readonly GpuBatchProcessor _processor;
     private readonly Thread _producer;
 
-    public GpuEpochRun(GpuDataLoader loader, EpochPlan plan)
-        : base(loader.Cursor, plan, loader.Pool.SlotCount, "GPU batch slots")
+    public GpuEpochRun(LoaderContext context, SlotPool<DeviceBatch> pool, GpuBatchAssembler assembler,
+                       GpuBatchProcessor processor, EpochPlan plan)
+        : base(context.Cursor, plan, pool.SlotCount, "GPU batch slots")
     {
-        _loader = loader;
+        _context = context;
+        _pool = pool;
+        _assembler = assembler;
+        _processor = processor;
         _producer = new Thread(ProducerMain) { IsBackground = true, Name = "gpu loader producer" };
         _producer.Start();
     }
@@ -33,9 +41,9 @@ internal sealed class GpuEpochRun : EpochRun
     {
         while (undelivered.TryRead(out Batch? batch))
         {
-            if (batch.DetachDevice() is { } slot)
+            if (batch.EndLease())
             {
-                _loader.Pool.Return(slot);
+                _pool.Return((DeviceBatch)batch);
             }
         }
     }
@@ -48,17 +56,17 @@ internal sealed class GpuEpochRun : EpochRun
             for (int next = 0; next < Plan.BatchCount; next++)
             {
                 long waitStart = Stopwatch.GetTimestamp();
-                DeviceBatchSlot slot = _loader.Pool.Take(cancellation);
+                DeviceBatch batch = _pool.Take(cancellation);
                 long taken = Stopwatch.GetTimestamp();
-                _loader.Metrics.AddSlotWait(taken - waitStart);
-                Batch batch;
+                _context.Metrics.AddSlotWait(taken - waitStart);
                 try
                 {
-                    batch = Produce(next, slot, taken, cancellation);
+                    Produce(next, batch, taken, cancellation);
                 }
                 catch
                 {
-                    _loader.Pool.Return(slot);
+                    batch.EndLease();
+                    _pool.Return(batch);
                     throw;
                 }
 
@@ -77,19 +85,18 @@ internal sealed class GpuEpochRun : EpochRun
         }
     }
 
-    private Batch Produce(int index, DeviceBatchSlot slot, long start, CancellationToken cancellation)
+    private void Produce(int index, DeviceBatch batch, long start, CancellationToken cancellation)
     {
         int count = Plan.BatchLength(index);
-        GpuBatchAssembler assembler = _loader.Assembler;
-        assembler.Assemble(Plan, index, count, slot.PlannedIds, slot.SampleIds, slot.Labels, cancellation);
+        batch.Lease(index, count, Plan.Epoch, Plan.BatchStartPosition(index), Plan.StateAfter(index, _context.Seed));
+        DeviceBatchSlot slot = batch.Slot;
+        _assembler.Assemble(Plan, index, count, slot.PlannedIds, slot.SampleIds, slot.Labels, cancellation);
         long assembled = Stopwatch.GetTimestamp();
 
-        _loader.Processor.ProcessBatch(assembler.Jpegs(count), assembler.Plans(count), slot.Images.Pointer, slot.ConsumerDonePointer);
-        slot.Ready.Record(_loader.Processor.Stream);
-        _loader.CountDecodes(_loader.Processor.LastBatch);
-        _loader.Metrics.AddStageTimes(assembled - start, Stopwatch.GetTimestamp() - assembled);
-
-        return new Batch(slot, _loader.ReleaseBatch, _loader.Output, index, count, Plan.Epoch,
-                         Plan.BatchStartPosition(index), Plan.StateAfter(index, _loader.State.Seed));
+        _processor.ProcessBatch(_assembler.Jpegs(count), _assembler.Plans(count), slot.Images.Pointer, slot.ConsumerDonePointer);
+        slot.Ready.Record(_processor.Stream);
+        GpuBatchStats stats = _processor.LastBatch;
+        _context.Metrics.AddDecodes(stats.Hardware, stats.Hybrid, stats.CpuFallback);
+        _context.Metrics.AddStageTimes(assembled - start, Stopwatch.GetTimestamp() - assembled);
     }
 }

@@ -20,8 +20,8 @@ namespace Loader.Pipeline.Order;
 /// </remarks>
 internal sealed class EpochPlan
 {
-    /// <summary>Replacement candidates tried for one bad sample before the loader gives up on the data set.</summary>
-    public const int MaxReplacementAttempts = 64;
+    /// <summary>Candidates from the following batches tried before a replacement may repeat a sample of the batch.</summary>
+    public const int DistinctReplacementAttempts = 64;
 
     private readonly EpochPermutation _order;
 
@@ -106,23 +106,31 @@ internal sealed class EpochPlan
         GlobalPosition(batch, index) + ((long)attempt * BatchSize * WorldSize);
 
     /// <summary>
-    /// The sample that replaces a bad one at local <paramref name="index"/> of <paramref name="batch"/>: the first
-    /// candidate from replacement number <paramref name="attempt"/> on (see <see cref="ReplacementPosition"/>) that is
-    /// not one of the batch's <paramref name="planned"/> ids. Shared by the CPU and GPU executors.
+    /// Replacement candidate number <paramref name="attempt"/> (1, 2, ...) for the sample at local
+    /// <paramref name="index"/> of <paramref name="batch"/>, or -1 when that candidate is not allowed. The first
+    /// <see cref="DistinctReplacementAttempts"/> candidates are the same slot of the following batches (see
+    /// <see cref="ReplacementPosition"/>), skipping the batch's own <paramref name="planned"/> ids, so that a batch
+    /// holds distinct samples; after them the candidates walk the whole epoch order from the slot's position on,
+    /// repeats allowed, so that any data set with one good record still fills its batches (a batch as large as the
+    /// data set has no distinct candidate at all). Shared by the CPU and GPU executors.
     /// </summary>
-    public long Replacement(int batch, int index, int attempt, ReadOnlySpan<long> planned)
+    /// <exception cref="InvalidDataException">Every candidate of the epoch has been tried: no record is usable.</exception>
+    public long ReplacementCandidate(int batch, int index, int attempt, ReadOnlySpan<long> planned)
     {
-        for (; attempt <= MaxReplacementAttempts; attempt++)
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(attempt);
+        if (attempt <= DistinctReplacementAttempts)
         {
             long candidate = SampleAt(ReplacementPosition(batch, index, attempt));
-            if (!planned.Contains(candidate))
-            {
-                return candidate;
-            }
+            return planned.Contains(candidate) ? -1 : candidate;
         }
 
-        throw new InvalidDataException(
-            $"No usable replacement for sample {planned[index]} after {MaxReplacementAttempts} tries: " +
-            "most records of this data set seem to be bad.");
+        long step = attempt - DistinctReplacementAttempts;
+        if (step >= EpochLength)
+        {
+            throw new InvalidDataException(
+                $"No usable replacement for sample {planned[index]}: every one of the {EpochLength} records of the data set is bad.");
+        }
+
+        return SampleAt(GlobalPosition(batch, index) + step);
     }
 }

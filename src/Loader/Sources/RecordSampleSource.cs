@@ -6,26 +6,23 @@ using Loader.Records;
 namespace Loader.Pipeline.Sources;
 
 /// <summary>
-/// The production sample source: records read from shards (<see cref="RecordDataset"/>, CRC-checked) and decoded,
-/// cropped, resized, flipped and normalized by <see cref="CpuSampleDecoder"/> per the shared
-/// <see cref="SamplePlanner"/>.
+/// The production sample source of the CPU loader: each sample prepared by the shared
+/// <see cref="SamplePreparation"/> (read, checked, planned) and then decoded, cropped, resized, flipped and
+/// normalized by <see cref="CpuSampleDecoder"/> straight into its slot.
 /// </summary>
 internal sealed class RecordSampleSource : ISampleSource
 {
     private readonly RecordDataset _dataset;
-    private readonly SamplePlanner _planner;
     private readonly OutputSpec _output;
-    private readonly bool _train;
-    private readonly ulong _seed;
 
-    public RecordSampleSource(RecordDataset dataset, AugmentOptions augment, OutputSpec output, bool train, ulong seed)
+    public RecordSampleSource(RecordDataset dataset, LoaderOptions options)
     {
         _dataset = dataset;
-        _planner = new SamplePlanner(augment);
-        _output = output;
-        _train = train;
-        _seed = seed;
+        _output = options.Output;
+        Preparation = new SamplePreparation(dataset, options);
     }
+
+    public SamplePreparation Preparation { get; }
 
     public long Count => _dataset.Count;
 
@@ -35,11 +32,7 @@ internal sealed class RecordSampleSource : ISampleSource
 
     public ISampleWorker CreateWorker() => new Worker(this);
 
-    public string Describe(long sampleId)
-    {
-        RecordEntry entry = _dataset.GetEntry(sampleId);
-        return $"{_dataset.GetShardPath(entry.Shard)}, record {entry.RecordInShard}, file {_dataset.GetFileName(sampleId)}";
-    }
+    public string Describe(long sampleId) => Preparation.Describe(sampleId);
 
     public void Dispose() => _dataset.Dispose();
 
@@ -51,35 +44,21 @@ internal sealed class RecordSampleSource : ISampleSource
         public int Load(long sampleId, int epoch, Span<byte> destination, ref StageTimes times)
         {
             long start = Stopwatch.GetTimestamp();
-            EncodedImage image;
+            PreparedSample sample = source.Preparation.Prepare(sampleId, epoch, _decoder, ref _buffer);
+            long prepared = Stopwatch.GetTimestamp();
+            times.Read += prepared - start;
+
             try
             {
-                image = source._dataset.ReadImage(sampleId, ref _buffer);
-            }
-            catch (RecordCorruptException e)
-            {
-                throw Bad(sampleId, e);
-            }
-
-            long read = Stopwatch.GetTimestamp();
-            times.Read += read - start;
-
-            ReadOnlySpan<byte> jpeg = _buffer.AsSpan(image.Offset, image.Length);
-            try
-            {
-                ImageInfo info = _decoder.ReadHeader(jpeg);
-                SamplePlan plan = source._train
-                    ? source._planner.PlanTrain(source._seed, epoch, sampleId, info.Width, info.Height)
-                    : source._planner.PlanEval(info.Width, info.Height);
-                _decoder.Process(jpeg, plan, source._output, destination);
+                _decoder.Process(_buffer.AsSpan(sample.JpegOffset, sample.JpegLength), sample.Plan, source._output, destination);
             }
             catch (ImageDecodeException e)
             {
-                throw Bad(sampleId, e);
+                throw source.Preparation.Bad(sampleId, e.Message);
             }
 
-            times.Decode += Stopwatch.GetTimestamp() - read;
-            return image.Label;
+            times.Decode += Stopwatch.GetTimestamp() - prepared;
+            return sample.Label;
         }
 
         public void Dispose()
@@ -87,21 +66,6 @@ internal sealed class RecordSampleSource : ISampleSource
             _decoder.Dispose();
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = [];
-        }
-
-        private BadSampleException Bad(long sampleId, Exception cause)
-        {
-            string where;
-            try
-            {
-                where = source.Describe(sampleId);
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
-            {
-                where = "location unknown";
-            }
-
-            return new BadSampleException(sampleId, where, cause);
         }
     }
 }

@@ -1,7 +1,6 @@
 using Loader.Augment;
 using Loader.Augment.Cuda;
 using Loader.Pipeline;
-using Loader.Pipeline.Gpu;
 using Loader.Trainer.Interop;
 using Loader.Trainer.Precision;
 using TorchSharp;
@@ -10,12 +9,13 @@ using static TorchSharp.torch;
 namespace Loader.Trainer.Data;
 
 /// <summary>
-/// Batches from the GPU loader (<see cref="GpuDataLoader"/>: nvJPEG decode and one CUDA augment launch per batch),
+/// Batches from the loader on a CUDA device (<see cref="DataLoader"/> with <see cref="LoaderDevice.Cuda"/>: nvJPEG
+/// decode and one CUDA augment launch per batch, <see cref="DeviceBatch"/>es),
 /// never leaving the GPU. The images arrive already in the step's precision (fp16/bf16 under AMP, else fp32).
 /// </summary>
 /// <remarks>
-/// <para>Per batch, all on libtorch's stream (the legacy default stream): wait for the batch's ready event
-/// (<see cref="GpuDataLoader.WaitOnDefaultStream"/>, the host does not block), copy the loader's device slot into
+/// <para>Per batch, all on libtorch's stream (the legacy default stream): the loader has made that stream wait for
+/// the batch's ready event when the batch was taken (the host does not block), then this source copies the loader's device slot into
 /// this source's input tensor (one device-to-device copy, about 0.1 ms for 256 fp16 images on an H100), then
 /// dispose the batch, which records the slot's consumer-done event right after that copy, so the loader may refill
 /// the slot while the step still runs. TorchSharp cannot put a tensor over the loader's memory (its from_blob takes
@@ -31,7 +31,8 @@ public sealed class GpuLoaderBatchSource : IBatchSource
     private readonly Tensor _images;
     private readonly Tensor _labels;
     private readonly long[] _labelScratch;
-    private GpuDataLoader _loader;
+    private readonly CudaDevice _device;
+    private DataLoader _loader;
 
     /// <summary>
     /// Opens the GPU loader on <paramref name="device"/> (a CUDA device). Without a usable GPU it fails at once, before
@@ -46,9 +47,10 @@ public sealed class GpuLoaderBatchSource : IBatchSource
             throw new ArgumentException($"--loader gpu writes batches into GPU memory: it trains on a CUDA device, not {device.type}.");
         if (options.Output.Layout != PixelLayout.Nchw || options.Output.Type == PixelType.UInt8)
             throw new ArgumentException($"the trainer takes NCHW float32, float16 or bfloat16 batches from the GPU loader, not {options.Output.Layout} {options.Output.Type}.");
-        _options = options;
         _deviceOrdinal = Math.Max(0, (int)device.index);
-        _loader = GpuDataLoader.Create(options, deviceOrdinal: _deviceOrdinal);
+        _options = options with { Device = LoaderDevice.Cuda(_deviceOrdinal) };
+        _loader = DataLoader.Create(_options);
+        _device = CudaDevice.Open(_deviceOrdinal);
         Tensor? images = null;
         try
         {
@@ -59,6 +61,7 @@ public sealed class GpuLoaderBatchSource : IBatchSource
         {
             images?.Dispose();
             _loader.Dispose();
+            _device.Dispose();
             throw;
         }
         _images = images;
@@ -74,7 +77,7 @@ public sealed class GpuLoaderBatchSource : IBatchSource
     public LoaderMetrics Metrics => _loader.Metrics;
 
     /// <summary>The GPU loader's decode counts: nvJPEG hardware engine, hybrid, CPU fallback.</summary>
-    public (long Hardware, long Hybrid, long CpuFallback) DecodeCounts => _loader.DecodeCounts;
+    public (long Hardware, long Hybrid, long CpuFallback) DecodeCounts => _loader.Metrics.GpuDecodes;
 
     /// <summary>
     /// Throws <see cref="NotSupportedException"/> carrying <see cref="GpuAvailability"/>'s message (what is missing:
@@ -123,12 +126,12 @@ public sealed class GpuLoaderBatchSource : IBatchSource
         if (_loader.State != wanted)
         {
             _loader.Dispose();
-            _loader = GpuDataLoader.Create(_options, wanted, deviceOrdinal: _deviceOrdinal);
+            _loader = DataLoader.Create(_options, wanted);
         }
         Tensor? imagesView = null, labelsView = null;
         try
         {
-            foreach (Batch batch in _loader)
+            foreach (DeviceBatch batch in _loader)
             {
                 using (batch)
                 {
@@ -151,15 +154,15 @@ public sealed class GpuLoaderBatchSource : IBatchSource
         }
     }
 
-    private void CopyIn(Batch batch)
+    // The loader has already made libtorch's stream wait for the batch (when it was taken); both copies are
+    // queued on that stream. The labels come from pageable memory, which the driver stages before returning.
+    private unsafe void CopyIn(DeviceBatch batch)
     {
         ReadOnlySpan<int> labels = batch.Labels;
         for (int i = 0; i < labels.Length; i++) _labelScratch[i] = labels[i];
-        _loader.WaitOnDefaultStream(batch);
-        _loader.Device.MakeCurrent();
-        CudaCopyNative.DeviceToDevice(TensorNative.THSTensor_data(_images.Handle), batch.DevicePointer,
-                                      (long)batch.Count * batch.Output.BytesPerSample);
-        CudaCopyNative.HostToDevice(TensorNative.THSTensor_data(_labels.Handle), _labelScratch.AsSpan(0, labels.Length));
+        _device.CopyDeviceToDeviceAsync(TensorNative.THSTensor_data(_images.Handle), batch.DevicePointer, batch.ImageBytes, 0);
+        fixed (long* source = _labelScratch)
+            _device.CopyHostToDeviceAsync(TensorNative.THSTensor_data(_labels.Handle), (nint)source, labels.Length * sizeof(long), 0);
     }
 
     public void Dispose()
@@ -167,5 +170,6 @@ public sealed class GpuLoaderBatchSource : IBatchSource
         _loader.Dispose(); // waits for the loader's stream; each slot waits for its consumer-done event
         _images.Dispose();
         _labels.Dispose();
+        _device.Dispose();
     }
 }

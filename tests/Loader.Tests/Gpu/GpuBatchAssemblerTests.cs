@@ -100,11 +100,11 @@ public sealed class GpuBatchAssemblerTests
         var metrics = new LoaderMetrics();
         var log = new List<string>();
         bad = (metrics, log);
-        var registry = new BadSampleRegistry(metrics, line => { lock (log) { log.Add(line); } });
+        var policy = new BadSamplePolicy(metrics, line => { lock (log) { log.Add(line); } }, options.Strict);
         using var dataset = RecordDataset.Open(options.DataDirectory, new RecordReadOptions(options.VerifyCrc));
-        var source = new RecordSampleSource(dataset, options.Augment, options.Output, options.Train, options.Seed);
-        using var assembler = new GpuBatchAssembler(dataset, source.Describe, options, registry, metrics);
-        EpochPlan plan = DataLoader.PlanEpoch(options, dataset.Count, 0, 0);
+        var source = new RecordSampleSource(dataset, options);
+        using var assembler = new GpuBatchAssembler(source.Preparation, options, policy);
+        EpochPlan plan = new LoaderContext(options, dataset.Count, metrics, policy).PlanEpoch(0, 0);
         var batches = new List<(long[] Ids, int[] Labels)>();
         plans = [];
         var planned = new long[options.BatchSize];

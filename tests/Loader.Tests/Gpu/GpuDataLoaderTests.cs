@@ -1,7 +1,6 @@
 using Loader.Augment;
 using Loader.Augment.Cuda;
 using Loader.Augment.Cuda.Reference;
-using Loader.Pipeline.Gpu;
 using Loader.Pipeline.Tests.Support;
 
 namespace Loader.Pipeline.Tests.Gpu;
@@ -24,8 +23,8 @@ public sealed class GpuDataLoaderTests
         }
 
         // The record directory does not even exist: the GPU check comes first, so the message names what is missing.
-        var options = new LoaderOptions { DataDirectory = "/nonexistent-records", BatchSize = 4, Threads = 1 };
-        var error = Assert.Throws<GpuUnavailableException>(() => GpuDataLoader.Create(options));
+        var options = new LoaderOptions { DataDirectory = "/nonexistent-records", BatchSize = 4, Threads = 1, Device = LoaderDevice.Cuda() };
+        var error = Assert.Throws<GpuUnavailableException>(() => DataLoader.Create(options));
         Assert.Equal(probe.Summary, error.Message);
         Assert.StartsWith("GPU path unavailable: ", error.Message);
     }
@@ -36,15 +35,14 @@ public sealed class GpuDataLoaderTests
         // The CUDA assembly is referenced but loads its native libraries lazily: a CPU run touches none of them.
         using var records = new TestRecords(6);
         using DataLoader loader = DataLoader.Create(Options(records, threads: 1) with { Output = OutputSpec.ImageNet(Size) });
+        Assert.False(loader.Device.IsCuda);
         foreach (Batch batch in loader)
         {
             using (batch)
             {
-                Assert.False(batch.IsOnDevice);
-                Assert.Equal(0, batch.DevicePointer);
-                Assert.Equal(0, batch.ReadyEvent);
-                Assert.Equal(0, batch.Stream);
-                Assert.NotEqual(0, batch.ImagesPointer);
+                HostBatch host = Assert.IsType<HostBatch>(batch);
+                Assert.NotEqual(0, host.ImagesPointer);
+                Assert.False(host.IsPageLocked);
             }
         }
     }
@@ -62,7 +60,7 @@ public sealed class GpuDataLoaderTests
             cpu = LoaderRuns.Epoch(cpuLoader);
         }
 
-        using GpuDataLoader loader = GpuDataLoader.Create(options);
+        using DataLoader loader = DataLoader.Create(options with { Device = LoaderDevice.Cuda() });
         List<SeenBatch> gpu = Epoch(loader);
 
         Assert.Equal(cpu.Count, gpu.Count);
@@ -84,7 +82,7 @@ public sealed class GpuDataLoaderTests
 
         Assert.Equal(new LoaderState(options.Seed, 1, 0), loader.State);
         Assert.Equal(1, loader.Metrics.BadRecords);
-        (long hardware, long hybrid, long fallback) = loader.DecodeCounts;
+        (long hardware, long hybrid, long fallback) = loader.Metrics.GpuDecodes;
         Assert.Equal(23, hardware + hybrid + fallback); // every delivered sample decoded once; the bad one never
     }
 
@@ -93,8 +91,8 @@ public sealed class GpuDataLoaderTests
     {
         RequireGpu();
         using var records = new TestRecords(17);
-        LoaderOptions options = Options(records, threads: 2) with { PrefetchDepth = 0 };
-        using GpuDataLoader loader = GpuDataLoader.Create(options);
+        LoaderOptions options = Options(records, threads: 2) with { PrefetchDepth = 0, Device = LoaderDevice.Cuda() };
+        using DataLoader loader = DataLoader.Create(options);
         List<SeenBatch> first = Epoch(loader);
         List<SeenBatch> second = Epoch(loader);
         Assert.Equal(4, first.Count);
@@ -102,7 +100,7 @@ public sealed class GpuDataLoaderTests
         Assert.Equal(Enumerable.Range(0, 17).Select(i => (long)i), second.SelectMany(b => b.Ids).Order());
 
         LoaderState middle = new(options.Seed, 1, second[1].Position);
-        using GpuDataLoader resumed = GpuDataLoader.Create(options, middle);
+        using DataLoader resumed = DataLoader.Create(options, middle);
         List<SeenBatch> rest = Epoch(resumed);
         Assert.Equal(second.Skip(1).Select(b => b.Ids), rest.Select(b => b.Ids));
         Assert.Equal(second.Skip(1).Select(b => b.Images), rest.Select(b => b.Images));
@@ -113,15 +111,13 @@ public sealed class GpuDataLoaderTests
     {
         RequireGpu();
         using var records = new TestRecords(30);
-        using GpuDataLoader loader = GpuDataLoader.Create(Options(records, threads: 1) with { PrefetchDepth = 0 });
+        using DataLoader loader = DataLoader.Create(Options(records, threads: 1) with { PrefetchDepth = 0, Device = LoaderDevice.Cuda() });
         using IEnumerator<Batch> batches = loader.GetEnumerator();
         Assert.True(batches.MoveNext());
         using Batch a = batches.Current;
         Assert.True(batches.MoveNext());
         using Batch b = batches.Current;
-        Assert.True(a.IsOnDevice);
-        Assert.NotEqual(a.DevicePointer, b.DevicePointer);
-        Assert.Throws<InvalidOperationException>(() => a.Images.Length);
+        Assert.NotEqual(Assert.IsType<DeviceBatch>(a).DevicePointer, Assert.IsType<DeviceBatch>(b).DevicePointer);
         var error = Assert.Throws<InvalidOperationException>(() => batches.MoveNext());
         Assert.Contains("dispose each Batch", error.Message);
     }
@@ -148,18 +144,17 @@ public sealed class GpuDataLoaderTests
     };
 
     /// <summary>Copies each batch to the host (after waiting for it) and disposes it.</summary>
-    private static List<SeenBatch> Epoch(GpuDataLoader loader)
+    private static List<SeenBatch> Epoch(DataLoader loader)
     {
         var seen = new List<SeenBatch>();
-        foreach (Batch batch in loader)
+        foreach (DeviceBatch batch in loader)
         {
             using (batch)
             {
-                Assert.True(batch.IsOnDevice);
                 Assert.NotEqual(0, batch.ReadyEvent);
-                loader.Synchronize(batch);
-                byte[] images = new byte[batch.Count * batch.Output.BytesPerSample];
-                loader.CopyToHost(batch, images);
+                batch.Synchronize();
+                byte[] images = new byte[batch.ImageBytes];
+                batch.CopyToHost(images);
                 seen.Add(new SeenBatch(batch.Epoch, batch.Position, batch.SampleIds.ToArray(), batch.Labels.ToArray(), images, batch.Shape));
             }
         }

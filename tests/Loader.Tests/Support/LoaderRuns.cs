@@ -48,7 +48,7 @@ internal static class LoaderRuns
     }
 
     public static SeenBatch Copy(Batch batch) =>
-        new(batch.Epoch, batch.Position, batch.SampleIds.ToArray(), batch.Labels.ToArray(), batch.Images.ToArray(), batch.Shape);
+        new(batch.Epoch, batch.Position, batch.SampleIds.ToArray(), batch.Labels.ToArray(), ((HostBatch)batch).Images.ToArray(), batch.Shape);
 
     public static void AssertSame(IReadOnlyList<SeenBatch> expected, IReadOnlyList<SeenBatch> actual)
     {

@@ -107,6 +107,29 @@ public sealed class LoaderBatchSourceTests : IDisposable
         Assert.Equal([4, 3], counts);
     }
 
+    /// <summary>No copy on the CPU: every full batch's image tensor is the loader's slot memory itself, one tensor per
+    /// slot, reused; the slot is held until the step that read it is over.</summary>
+    [Fact]
+    public void ReadEpoch_OnTheCpu_ImageTensorsAliasTheLoadersSlotMemory()
+    {
+        WriteShard(20);
+        using var source = new LoaderBatchSource(EvalOptions(batch: 2, threads: 1, PixelLayout.Nchw), CPU);
+        var addresses = new HashSet<nint>();
+        int batches = 0;
+        foreach (TrainingBatch batch in source.ReadEpoch(0, 0))
+        {
+            HostBatch held = Assert.IsType<HostBatch>(source.HeldBatch);
+            Assert.True(held.IsHeld);
+            nint data = Loader.Trainer.Interop.TensorNative.THSTensor_data(batch.Images.Handle);
+            Assert.Equal(held.ImagesPointer, data);
+            addresses.Add(data);
+            batches++;
+        }
+        Assert.Equal(10, batches);
+        Assert.InRange(addresses.Count, 1, 4); // PrefetchDepth 2: four slots, each tensor reused
+        Assert.Null(source.HeldBatch);
+    }
+
     [Fact]
     public void ReadEpoch_FromAPosition_ResumesThere()
     {

@@ -79,6 +79,16 @@ internal static partial class CudaDriver
     [LibraryImport(CudaLibraryResolver.Driver, EntryPoint = "cuMemcpyDtoHAsync_v2")]
     public static partial int cuMemcpyDtoHAsync(nint destination, nint source, nuint bytes, nint stream);
 
+    [LibraryImport(CudaLibraryResolver.Driver, EntryPoint = "cuMemcpyDtoDAsync_v2")]
+    public static partial int cuMemcpyDtoDAsync(nint destination, nint source, nuint bytes, nint stream);
+
+    /// <summary>Page-locks existing host memory (flags 0: portable not needed, the primary context is shared).</summary>
+    [LibraryImport(CudaLibraryResolver.Driver, EntryPoint = "cuMemHostRegister_v2")]
+    public static partial int cuMemHostRegister(nint pointer, nuint bytes, uint flags);
+
+    [LibraryImport(CudaLibraryResolver.Driver)]
+    public static partial int cuMemHostUnregister(nint pointer);
+
     [LibraryImport(CudaLibraryResolver.Driver, EntryPoint = "cuMemsetD8Async")]
     public static partial int cuMemsetD8Async(nint destination, byte value, nuint count, nint stream);
 
