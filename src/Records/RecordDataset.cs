@@ -5,20 +5,19 @@ using System.Runtime.CompilerServices;
 using Loader.Records.Format;
 using Loader.Records.Index;
 using Loader.Records.Reading;
-using Microsoft.Win32.SafeHandles;
 
 namespace Loader.Records;
 
 /// <summary>
 /// A directory of record shards opened for random access by global sample id (0 .. Count-1, shard after shard, in
 /// record order). Thread-safe for concurrent reads: every read is a positioned read (<see cref="RandomAccess"/>) on a
-/// shared <see cref="SafeFileHandle"/>; nothing is mutated after <see cref="Open"/>. Reads our directories
+/// shared file handle, opened on first use and capped (<see cref="RecordReadOptions.MaxOpenShards"/>). Reads our directories
 /// (manifest + indexes) and plain TFRecord files from other tools (indexed on the fly at open).
 /// </summary>
 public sealed class RecordDataset : IDisposable
 {
     private readonly string[] _shardPaths;
-    private readonly SafeFileHandle[] _handles;
+    private readonly ShardHandleCache _handles;
     private readonly long[] _shardStarts; // _shardStarts[s] = global id of shard s's first record; one extra at the end.
     private readonly long[] _offsets;
     private readonly int[] _lengths;
@@ -30,7 +29,7 @@ public sealed class RecordDataset : IDisposable
     private readonly int? _labelBase; // what the records' own labels add to the index's; null: not known
 
     private RecordDataset(string directory, DatasetManifest? manifest, IReadOnlyList<ClassInfo> classes, string[] shardPaths,
-                          ShardIndex[] indexes, bool verifyCrc, int? labelBase)
+                          ShardIndex[] indexes, bool verifyCrc, int? labelBase, int maxOpenShards)
     {
         _labelBase = labelBase;
         Directory = directory;
@@ -63,19 +62,8 @@ public sealed class RecordDataset : IDisposable
             index.Heights.CopyTo(_heights, start);
         }
 
-        _handles = new SafeFileHandle[shardPaths.Length];
-        try
-        {
-            for (int s = 0; s < shardPaths.Length; s++)
-            {
-                _handles[s] = File.OpenHandle(shardPaths[s], FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
-            }
-        }
-        catch
-        {
-            Dispose();
-            throw;
-        }
+        // Opened on first use, at most MaxOpenShards at once: any shard count works under any descriptor limit.
+        _handles = new ShardHandleCache(shardPaths, maxOpenShards);
     }
 
     public string Directory { get; }
@@ -191,13 +179,10 @@ public sealed class RecordDataset : IDisposable
         return new EncodedImage(TfRecordFraming.HeaderSize + located.EncodedOffset, located.EncodedLength, label);
     }
 
-    public void Dispose()
-    {
-        foreach (SafeFileHandle? handle in _handles)
-        {
-            handle?.Dispose();
-        }
-    }
+    /// <summary>Shard files open right now (at most <see cref="RecordReadOptions.MaxOpenShards"/>).</summary>
+    public int OpenShardFiles => _handles.OpenCount;
+
+    public void Dispose() => _handles.Dispose();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int ShardOf(long sampleId)
@@ -230,7 +215,7 @@ public sealed class RecordDataset : IDisposable
         int done = 0;
         while (done < destination.Length)
         {
-            int n = RandomAccess.Read(_handles[shard], destination[done..], offset + done);
+            int n = _handles.Read(shard, destination[done..], offset + done);
             if (n == 0)
             {
                 ThrowTruncated(shard, recordInShard, offset, destination.Length, done);
@@ -320,13 +305,13 @@ public sealed class RecordDataset : IDisposable
         }
 
         ClassInfo[] classes = [.. manifest.Classes.Select(c => new ClassInfo(c.Index, c.Synset, c.Name))];
-        return new RecordDataset(directory, manifest, classes, paths, indexes, options.VerifyCrc, manifest.LabelBase);
+        return new RecordDataset(directory, manifest, classes, paths, indexes, options.VerifyCrc, manifest.LabelBase, options.MaxOpenShards);
     }
 
     private static RecordDataset OpenPlainShards(string directory, RecordReadOptions options)
     {
         PlainShards plain = IndexPlainShards(directory, options.VerifyCrc, trustOwnIndexes: true);
-        return new RecordDataset(directory, null, plain.Classes, plain.Paths, plain.Indexes, options.VerifyCrc, plain.LabelBaseKnown ? plain.LabelBase : null);
+        return new RecordDataset(directory, null, plain.Classes, plain.Paths, plain.Indexes, options.VerifyCrc, plain.LabelBaseKnown ? plain.LabelBase : null, options.MaxOpenShards);
     }
 
     /// <summary>A folder of TFRecord files indexed: paths (sorted by name), 0-based indexes, classes, label base.

@@ -16,4 +16,10 @@ public readonly record struct EncodedImage(int Offset, int Length, int Label);
 
 /// <summary>Options for <see cref="RecordDataset.Open"/>.</summary>
 /// <param name="VerifyCrc">Check both CRCs of every record read (hardware CRC-32C: a few microseconds per image).</param>
-public sealed record RecordReadOptions(bool VerifyCrc = true);
+/// <param name="MaxOpenShards">Shard files open at once at most (opened on first use, least recently used closed
+/// first), so any shard count works under a low <c>ulimit -n</c>.</param>
+public sealed record RecordReadOptions(bool VerifyCrc = true, int MaxOpenShards = RecordReadOptions.DefaultMaxOpenShards)
+{
+    /// <summary>See <see cref="MaxOpenShards"/>: well under the usual 1024-descriptor limit.</summary>
+    public const int DefaultMaxOpenShards = 128;
+}
