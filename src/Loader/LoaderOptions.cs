@@ -34,6 +34,13 @@ public sealed record LoaderOptions
     /// <summary>Batches prepared ahead of the consumer. The loader allocates <c>PrefetchDepth + 2</c> batch slots.</summary>
     public int PrefetchDepth { get; init; } = 2;
 
+    /// <summary>
+    /// Samples whose reads are issued ahead of the decode workers, in plan order (the OS reads them into the page
+    /// cache in the background, many at once), so that on cold storage a worker's read finds its record in memory
+    /// instead of waiting for the disk. 0 turns the read-ahead off. Costs page cache, not loader memory.
+    /// </summary>
+    public int ReadAheadSamples { get; init; } = 1024;
+
     /// <summary>Stop with an error at the first bad record instead of skipping it.</summary>
     public bool Strict { get; init; }
 
@@ -90,6 +97,7 @@ public sealed record LoaderOptions
         ArgumentOutOfRangeException.ThrowIfNegative(PrefetchDepth);
         ArgumentOutOfRangeException.ThrowIfNegative(ShuffleBlockSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxPixels);
+        ArgumentOutOfRangeException.ThrowIfNegative(ReadAheadSamples);
         if (PinMemory && Device.IsCuda)
         {
             throw new ArgumentException("PinMemory is for host batches; a CUDA loader's batches are already in GPU memory.");

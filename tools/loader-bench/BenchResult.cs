@@ -42,6 +42,7 @@ internal sealed record BenchResult
     [JsonPropertyName("first_batch_s")] public double[] FirstBatchSeconds { get; init; } = [];
     [JsonPropertyName("max_batches")] public int MaxBatches { get; init; }
     [JsonPropertyName("resume_at")] public string? ResumeAt { get; init; }
+    [JsonPropertyName("read_ahead_samples")] public int ReadAheadSamples { get; init; }
     [JsonPropertyName("caches_dropped")] public bool? CachesDropped { get; init; }
     [JsonPropertyName("cpu_count")] public int CpuCount { get; init; } = Environment.ProcessorCount;
 }

@@ -48,6 +48,7 @@ internal static class BenchRunner
             PrefetchDepth = settings.PrefetchDepth,
             LastBatch = LastBatchPolicy.Partial,
             Device = settings.Backend == "gpu" ? LoaderDevice.Cuda() : LoaderDevice.Cpu,
+            ReadAheadSamples = settings.ReadAhead ?? new LoaderOptions { DataDirectory = "." }.ReadAheadSamples,
         };
 
     private static BenchResult Measure(BenchSettings settings, DataLoader loader, double openSeconds)
@@ -123,6 +124,7 @@ internal static class BenchRunner
             MaxBatches = settings.MaxBatches,
             ResumeAt = settings.ResumeAt is { } at ? $"{at.Epoch}:{at.Position}" : null,
             CachesDropped = dropped,
+            ReadAheadSamples = settings.ReadAhead ?? new LoaderOptions { DataDirectory = "." }.ReadAheadSamples,
         };
     }
 

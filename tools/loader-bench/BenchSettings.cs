@@ -3,8 +3,10 @@ namespace Loader.Tools.Bench;
 /// <summary>
 /// One measurement: which data, which pipeline, how long. <c>MaxBatches</c>: timed batches per epoch at most (0:
 /// whole epochs); <c>ResumeAt</c>: the first timed epoch starts at this (epoch, position), as a resumed job does;
-/// <c>DropCaches</c>: drop the OS page cache before each timed epoch (cold-storage runs; needs root).
+/// <c>DropCaches</c>: drop the OS page cache before each timed epoch (cold-storage runs; needs root);
+/// <c>ReadAhead</c>: the loader's read-ahead in samples (null: the loader's default).
 /// </summary>
 internal sealed record BenchSettings(string DataDirectory, int BatchSize, int Threads, int Epochs, bool Eval,
                                      int WarmupEpochs = 1, ulong Seed = 0, int PrefetchDepth = 2, string Backend = "cpu",
-                                     int MaxBatches = 0, (int Epoch, long Position)? ResumeAt = null, bool DropCaches = false);
+                                     int MaxBatches = 0, (int Epoch, long Position)? ResumeAt = null, bool DropCaches = false,
+                                     int? ReadAhead = null);

@@ -46,10 +46,11 @@ internal static class Program
         var json = new Option<bool>("--json") { Description = "Print one JSON object (field images_per_sec)" };
         var maxBatches = new Option<int>("--max-batches") { Description = "Time at most this many batches per epoch (0: whole epochs)" };
         var resumeAt = new Option<string?>("--resume-at") { Description = "EPOCH:POSITION: start there, as a resumed job does (no warm-up)" };
+        var readAhead = new Option<int?>("--read-ahead") { Description = "Samples read ahead of the decoders (0: off; default: the loader's)" };
         var dropCaches = new Option<bool>("--drop-caches") { Description = "Drop the OS page cache before each timed epoch (needs root)" };
         var command = new Command("run", "Time whole epochs of the loader")
         {
-            data, backend, batch, threads, epochs, warmup, eval, json, maxBatches, resumeAt, dropCaches,
+            data, backend, batch, threads, epochs, warmup, eval, json, maxBatches, resumeAt, dropCaches, readAhead,
         };
         command.SetAction(parse =>
         {
@@ -95,7 +96,8 @@ internal static class Program
 
             var settings = new BenchSettings(dir, parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(epochs),
                                              parse.GetValue(eval), parse.GetValue(warmup), Backend: backendName,
-                                             MaxBatches: parse.GetValue(maxBatches), ResumeAt: resume, DropCaches: parse.GetValue(dropCaches));
+                                             MaxBatches: parse.GetValue(maxBatches), ResumeAt: resume, DropCaches: parse.GetValue(dropCaches),
+                                             ReadAhead: parse.GetValue(readAhead));
             BenchResult result = BenchRunner.Run(settings);
             if (parse.GetValue(json))
             {

@@ -55,7 +55,7 @@ internal sealed class CpuDataLoader : DataLoader
     /// <summary>The run in progress, if any (tests look at its threads).</summary>
     internal CpuEpochRun? CurrentRun => (CpuEpochRun?)Cursor.CurrentRun;
 
-    private protected override EpochRun StartRun(EpochPlan plan) => new CpuEpochRun(Context, _pool, _workers, plan);
+    private protected override EpochRun StartRun(EpochPlan plan) => new CpuEpochRun(Context, _pool, _source, _workers, plan);
 
     private protected override void DisposeCore()
     {

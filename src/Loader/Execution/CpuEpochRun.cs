@@ -30,6 +30,8 @@ internal sealed class CpuEpochRun : EpochRun
     private readonly Thread[] _threads;
     private readonly object _openedSignal = new();
     private readonly Thread _opener;
+    private readonly Thread? _readAhead;
+    private readonly ISampleSource _source;
     private readonly CancellationTokenRegistration _wakeOnCancel;
     private readonly Lock _publishLock = new();
 
@@ -37,10 +39,12 @@ internal sealed class CpuEpochRun : EpochRun
     private int _opened;
     private int _nextToPublish;
 
-    public CpuEpochRun(LoaderContext context, SlotPool<HostBatch> pool, ISampleWorker[] workers, EpochPlan plan)
+    public CpuEpochRun(LoaderContext context, SlotPool<HostBatch> pool, ISampleSource source, ISampleWorker[] workers,
+                       EpochPlan plan)
         : base(context.Cursor, plan, pool.SlotCount, "batch slots")
     {
         _context = context;
+        _source = source;
         _pool = pool;
         _workers = workers;
         _ring = new HostBatch?[pool.SlotCount];
@@ -57,6 +61,12 @@ internal sealed class CpuEpochRun : EpochRun
         _wakeOnCancel = Cancellation.Register(WakeWaiters);
         _opener = new Thread(OpenerMain) { IsBackground = true, Name = "loader batch opener" };
         _opener.Start();
+        if (context.Options.ReadAheadSamples > 0 && plan.SamplesPerRank > 0)
+        {
+            _readAhead = new Thread(ReadAheadMain) { IsBackground = true, Name = "loader read-ahead" };
+            _readAhead.Start();
+        }
+
         for (int i = 0; i < _threads.Length; i++)
         {
             _threads[i].Start(i);
@@ -64,11 +74,12 @@ internal sealed class CpuEpochRun : EpochRun
     }
 
     /// <summary>The worker threads and the opener (tests check that they all stop).</summary>
-    internal IReadOnlyList<Thread> Threads => [.. _threads, _opener];
+    internal IReadOnlyList<Thread> Threads => _readAhead is null ? [.. _threads, _opener] : [.. _threads, _opener, _readAhead];
 
     protected override void StopProducers()
     {
         _opener.Join();
+        _readAhead?.Join();
         foreach (Thread thread in _threads)
         {
             thread.Join();
@@ -204,6 +215,38 @@ internal sealed class CpuEpochRun : EpochRun
         catch (Exception e)
         {
             Fail(e);
+        }
+    }
+
+    /// <summary>
+    /// The read-ahead thread: issues the reads of the samples the workers will claim next, in plan order, keeping
+    /// at most <see cref="LoaderOptions.ReadAheadSamples"/> ahead of them. It only hints (see
+    /// <see cref="ISampleSource.Prefetch"/>): nothing waits for it, and if a hint fails the read-ahead stops and the
+    /// workers' own reads report whatever is wrong.
+    /// </summary>
+    private void ReadAheadMain()
+    {
+        CancellationToken cancellation = Cancellation;
+        int window = _context.Options.ReadAheadSamples;
+        int batchSize = Plan.BatchSize;
+        long total = Plan.SamplesPerRank;
+        try
+        {
+            for (long next = 0; next < total && !cancellation.IsCancellationRequested;)
+            {
+                if (next >= Volatile.Read(ref _nextWork) + window)
+                {
+                    Thread.Sleep(1); // far enough ahead: let the workers catch up
+                    continue;
+                }
+
+                _source.Prefetch(Plan.SampleId((int)(next / batchSize), (int)(next % batchSize)));
+                next++;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            // A hint only: the workers' reads of these samples report the problem.
         }
     }
 

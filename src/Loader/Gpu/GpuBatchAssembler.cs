@@ -84,6 +84,28 @@ internal sealed class GpuBatchAssembler : IDisposable
         }
     }
 
+    /// <summary>Issues the reads of <paramref name="batch"/>'s planned samples ahead (page-cache hints, see
+    /// <see cref="Loader.Records.RecordDataset.Prefetch"/>), while the current batch is assembled and decoded.</summary>
+    public void Prefetch(EpochPlan plan, int batch)
+    {
+        if (batch >= plan.BatchCount)
+        {
+            return;
+        }
+
+        try
+        {
+            for (int i = 0, count = plan.BatchLength(batch); i < count; i++)
+            {
+                _preparation.Dataset.Prefetch(plan.SampleId(batch, i));
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A hint only: the batch's own reads report the problem.
+        }
+    }
+
     public void Dispose()
     {
         foreach (CpuSampleDecoder reader in _headerReaders)

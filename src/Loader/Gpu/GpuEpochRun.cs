@@ -88,6 +88,11 @@ internal sealed class GpuEpochRun : EpochRun
     private void Produce(int index, DeviceBatch batch, long start, CancellationToken cancellation)
     {
         int count = Plan.BatchLength(index);
+        if (_context.Options.ReadAheadSamples > 0)
+        {
+            _assembler.Prefetch(Plan, index + 1); // the next batch's reads proceed while this one is made
+        }
+
         batch.Lease(index, count, Plan.Epoch, Plan.BatchStartPosition(index), Plan.StateAfter(index, _context.Seed));
         DeviceBatchSlot slot = batch.Slot;
         _assembler.Assemble(Plan, index, count, slot.PlannedIds, slot.SampleIds, slot.Labels, cancellation);

@@ -14,6 +14,10 @@ internal interface ISampleSource : IDisposable
     /// <summary>Bytes of one finished sample.</summary>
     int BytesPerSample { get; }
 
+    /// <summary>Starts fetching a sample's bytes in the background (a hint for the read-ahead: returns at once,
+    /// allocates nothing, may do nothing).</summary>
+    void Prefetch(long sampleId);
+
     /// <summary>A worker for one thread: owns its decoder and scratch buffers.</summary>
     ISampleWorker CreateWorker();
 

@@ -30,6 +30,8 @@ internal sealed class RecordSampleSource : ISampleSource
 
     public int BytesPerSample => _output.BytesPerSample;
 
+    public void Prefetch(long sampleId) => _dataset.Prefetch(sampleId);
+
     public ISampleWorker CreateWorker() => new Worker(this);
 
     public string Describe(long sampleId) => Preparation.Describe(sampleId);

@@ -55,6 +55,38 @@ internal sealed class ShardHandleCache : IDisposable
         }
     }
 
+    /// <summary>
+    /// Asks the kernel to start reading a byte range of a shard into the page cache (<c>POSIX_FADV_WILLNEED</c>):
+    /// it returns at once and the I/O proceeds in the background, many requests in flight, so that the later
+    /// positioned read finds the bytes in memory. A hint only: does nothing where the OS does not support it.
+    /// </summary>
+    public void Advise(int shard, long offset, long length)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        SafeFileHandle handle = Get(shard);
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            _ = Interop.LibC.PosixFadvise((int)handle.DangerousGetHandle(), offset, length, Interop.LibC.PosixFadviseWillNeed);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Evicted meanwhile: the hint is simply lost.
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
     public void Dispose()
     {
         lock (_lock)

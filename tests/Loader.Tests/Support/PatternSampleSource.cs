@@ -34,6 +34,17 @@ internal sealed class PatternSampleSource(long count, int classCount = 10) : ISa
 
     public int WorkersDisposed;
 
+    /// <summary>Every read-ahead hint, in the order issued.</summary>
+    public ConcurrentQueue<long> Prefetched { get; } = new();
+
+    public void Prefetch(long sampleId)
+    {
+        if (RecordLoads)
+        {
+            Prefetched.Enqueue(sampleId);
+        }
+    }
+
     public ISampleWorker CreateWorker() => new Worker(this);
 
     public string Describe(long sampleId) => $"memory record {sampleId}";

@@ -1,0 +1,39 @@
+using Loader.Pipeline.Tests.Support;
+
+namespace Loader.Pipeline.Tests.Execution;
+
+/// <summary>The read-ahead issues every sample's read once, in the order the workers will decode them.</summary>
+public sealed class ReadAheadTests
+{
+    [Fact]
+    public void ReadAhead_HintsEverySampleOnce_InPlanOrder()
+    {
+        var source = new PatternSampleSource(203);
+        using DataLoader loader = LoaderRuns.Create(LoaderRuns.Options(threads: 2) with { ReadAheadSamples = 16 }, source);
+        List<SeenBatch> epoch = LoaderRuns.Epoch(loader);
+        Assert.Equal(epoch.SelectMany(b => b.Ids), source.Prefetched);
+    }
+
+    [Fact]
+    public void ReadAhead_Zero_IssuesNothing()
+    {
+        var source = new PatternSampleSource(50);
+        using DataLoader loader = LoaderRuns.Create(LoaderRuns.Options() with { ReadAheadSamples = 0 }, source);
+        Assert.Equal(50, LoaderRuns.Epoch(loader).Sum(b => b.Ids.Length));
+        Assert.Empty(source.Prefetched);
+    }
+
+    [Fact]
+    public void ReadAhead_OfRealRecords_DeliversTheSameBatches()
+    {
+        using var records = new TestRecords(30);
+        var options = new LoaderOptions
+        {
+            DataDirectory = records.Directory, BatchSize = 4, Threads = 2, Seed = 3, Log = _ => { },
+            Augment = new Augment.AugmentOptions { OutputSize = 16, EvalResize = 18 }, Output = Augment.OutputSpec.ImageNet(16),
+        };
+        using DataLoader plain = DataLoader.Create(options with { ReadAheadSamples = 0 });
+        using DataLoader ahead = DataLoader.Create(options with { ReadAheadSamples = 8 });
+        LoaderRuns.AssertSame(LoaderRuns.Epoch(plain), LoaderRuns.Epoch(ahead));
+    }
+}
