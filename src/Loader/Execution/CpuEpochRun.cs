@@ -234,7 +234,14 @@ internal sealed class CpuEpochRun : EpochRun
         {
             for (long next = 0; next < total && !cancellation.IsCancellationRequested;)
             {
-                if (next >= Volatile.Read(ref _nextWork) + window)
+                long claimed = Volatile.Read(ref _nextWork);
+                if (next < claimed)
+                {
+                    next = claimed; // the workers got there first: a hint for those would come too late
+                    continue;
+                }
+
+                if (next >= claimed + window)
                 {
                     Thread.Sleep(1); // far enough ahead: let the workers catch up
                     continue;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
@@ -18,6 +19,11 @@ internal abstract class EpochRun : IDisposable
     private readonly LoaderCursor _cursor;
     private readonly Channel<Batch> _channel;
     private readonly CancellationTokenSource _cancellation = new();
+
+    // Signalled whenever a batch is queued, the run completes or fails, or it is disposed: what the consumer waits
+    // on, allocation-free (the channel's own waits allocate per wait). Never disposed: a consumer may still be
+    // waking from it while the run is disposed, and it holds no kernel handle.
+    private readonly ConsumerSignal _published = new();
     private readonly Lock _failureLock = new();
     private readonly int _slotCount;
     private readonly string _slotsName;
@@ -76,16 +82,19 @@ internal abstract class EpochRun : IDisposable
                 return null;
             }
 
-            try
+            _published.ArmSync();
+            if (_channel.Reader.TryRead(out batch))
             {
-                ValueTask<bool> wait = _channel.Reader.WaitToReadAsync(_cancellation.Token);
-                bool more = wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
-                if (!more)
-                {
-                    return Finished();
-                }
+                return Taken(batch, waitStart);
             }
-            catch (OperationCanceledException)
+
+            if (_channel.Reader.Completion.IsCompleted)
+            {
+                return Ended();
+            }
+
+            _published.WaitSync();
+            if (_disposed)
             {
                 ThrowDisposedWhileWaiting();
             }
@@ -93,10 +102,10 @@ internal abstract class EpochRun : IDisposable
     }
 
     /// <summary>The asynchronous <see cref="Next"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Batch?> NextAsync(CancellationToken cancellationToken)
     {
         long waitStart = Stopwatch.GetTimestamp();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_cancellation.Token, cancellationToken);
         while (true)
         {
             if (_channel.Reader.TryRead(out Batch? batch))
@@ -109,14 +118,23 @@ internal abstract class EpochRun : IDisposable
                 return null;
             }
 
-            try
+            _published.ArmAsync();
+            if (_channel.Reader.TryRead(out batch))
             {
-                if (!await _channel.Reader.WaitToReadAsync(linked.Token).ConfigureAwait(false))
-                {
-                    return Finished();
-                }
+                _published.DisarmAsync();
+                return Taken(batch, waitStart);
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+
+            if (_channel.Reader.Completion.IsCompleted)
+            {
+                _published.DisarmAsync();
+                return Ended();
+            }
+
+            // Only the caller's token: disposing or failing the run signals too (a linked token source would
+            // cost an allocation per call).
+            await _published.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (_disposed)
             {
                 ThrowDisposedWhileWaiting();
             }
@@ -133,6 +151,7 @@ internal abstract class EpochRun : IDisposable
 
         _disposed = true;
         _cancellation.Cancel();
+        _published.Signal();
         StopProducers();
         _channel.Writer.TryComplete();
         ReclaimUndelivered(_channel.Reader);
@@ -155,10 +174,15 @@ internal abstract class EpochRun : IDisposable
         bool written = _channel.Writer.TryWrite(batch);
         Debug.Assert(written, "the channel is as large as the slot pool");
         _cursor.Metrics.BatchQueued();
+        _published.Signal();
     }
 
     /// <summary>Marks the end of the epoch: the consumer gets <c>null</c> once it has taken every queued batch.</summary>
-    protected void Complete() => _channel.Writer.TryComplete();
+    protected void Complete()
+    {
+        _channel.Writer.TryComplete();
+        _published.Signal();
+    }
 
     /// <summary>Keeps the first failure for the consumer and stops the run.</summary>
     protected void Fail(Exception failure)
@@ -170,6 +194,7 @@ internal abstract class EpochRun : IDisposable
 
         _cancellation.Cancel();
         _channel.Writer.TryComplete();
+        _published.Signal();
     }
 
     private Batch Taken(Batch batch, long waitStart)
@@ -199,6 +224,17 @@ internal abstract class EpochRun : IDisposable
         }
 
         return true;
+    }
+
+    /// <summary>The channel is complete and empty: the epoch ended, the run failed, or it was disposed.</summary>
+    private Batch? Ended()
+    {
+        if (_disposed)
+        {
+            ThrowDisposedWhileWaiting();
+        }
+
+        return Finished();
     }
 
     private Batch? Finished()

@@ -142,6 +142,7 @@ internal sealed class LoaderCursor
 
         public Batch Current => _current ?? throw new InvalidOperationException("MoveNextAsync has not returned true.");
 
+        [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
         public async ValueTask<bool> MoveNextAsync()
         {
             _current = await run.NextAsync(cancellationToken).ConfigureAwait(false);
