@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -14,7 +15,13 @@ public static class CheckpointStore
     public const string OptimizerFile = "optimizer.bin";
     public const string StateFile = "state.json";
 
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+    // NaN and infinity (a diverged epoch's loss, a fresh run's missing figures) are written as "NaN", "Infinity", and
+    // read back: a checkpoint must always be writable.
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     public static void Save(string directory, nn.Module model, OptimizerHelper? optimizer, CheckpointState state)
     {

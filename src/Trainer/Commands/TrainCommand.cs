@@ -76,7 +76,7 @@ public static class TrainCommand
         if (interrupted)
         {
             Console.WriteLine($"interrupted: checkpoint saved to {checkpoint} (epoch {session.Epoch + 1}, step {session.GlobalStep}); continue with --resume {args.Output}");
-            return 130;
+            return ExitCodes.Interrupted;
         }
         IReadOnlyList<string> plots = CurvePlotter.Save(session.History, Path.Combine(args.Output, "plots"));
         EpochMetrics? last = session.History.Count > 0 ? session.History[^1] : null;
