@@ -26,6 +26,7 @@ public sealed class TrainingSession : IDisposable
     private readonly DynamicLossScaler? _scaler;
     private readonly LearningRateSchedule _schedule;
     private readonly DivergenceGuard _divergence;
+    private readonly BufferSnapshot? _buffers;
     private double _epochLossSum;
     private long _epochSamples;
 
@@ -47,6 +48,7 @@ public sealed class TrainingSession : IDisposable
         _scaler = options.Amp == AmpMode.Fp16 ? new DynamicLossScaler(options.LossScaler) : null;
         _schedule = recipe.Schedule(train.BatchesPerEpoch);
         _divergence = new DivergenceGuard(device, options.NonFiniteLossPatience);
+        _buffers = _scaler is null ? null : new BufferSnapshot(model);
     }
 
     public ResNet Model { get; }
@@ -81,6 +83,7 @@ public sealed class TrainingSession : IDisposable
         int batchInEpoch = (int)(Position * _train.BatchesPerEpoch / Math.Max(1, _train.SamplesPerEpoch));
         double lr = _schedule.At(GlobalStep);
         using Tensor lossSum = zeros(1, ScalarType.Float64, Device);
+        _buffers?.Take();
         foreach (TrainingBatch batch in _train.ReadEpoch(Epoch, Position))
         {
             if (cancellation.IsCancellationRequested)
@@ -104,7 +107,11 @@ public sealed class TrainingSession : IDisposable
             samplesThisRun += batch.Count;
             bool sync = StepLosses != null || GlobalStep % Math.Max(1, _options.LogInterval) == 0 || batchInEpoch == _train.BatchesPerEpoch;
             float lossValue = sync ? loss.item<float>() : float.NaN;
-            if (sync) _divergence.ThrowIfDiverged(Epoch);
+            if (sync)
+            {
+                _divergence.ThrowIfDiverged(Epoch);
+                _buffers?.Take();
+            }
             loss.Dispose();
             StepLosses?.Add(lossValue);
             StepCompleted?.Invoke(new StepInfo(Epoch, batchInEpoch, _train.BatchesPerEpoch, GlobalStep, lossValue, lr,
@@ -177,8 +184,17 @@ public sealed class TrainingSession : IDisposable
         else
         {
             _scaler.ScaleLoss(loss).backward();
-            if (_scaler.Step(Optimizer, _parameters)) _divergence.OnTakenStep();
-            else counts = _divergence.OnSkippedStep(detached, _scaler, Epoch, GlobalStep + 1);
+            if (_scaler.Step(Optimizer, _parameters))
+            {
+                _divergence.OnTakenStep();
+            }
+            else
+            {
+                // Skipped: a non-finite loss is left out of the epoch's mean, and the running statistics its forward
+                // pass poisoned are put back.
+                counts = _divergence.OnSkippedStep(detached, _scaler, Epoch, GlobalStep + 1);
+                if (!counts) _buffers?.RestoreIfNotFinite();
+            }
         }
         if (counts)
         {
@@ -302,5 +318,6 @@ public sealed class TrainingSession : IDisposable
     {
         Optimizer.Dispose();
         _divergence.Dispose();
+        _buffers?.Dispose();
     }
 }
