@@ -49,12 +49,13 @@ var growthInterval = new Option<int>("--loss-scale-growth-interval") { Descripti
 var backoff = new Option<double>("--loss-scale-backoff") { DefaultValueFactory = _ => 0.5 };
 var growth = new Option<double>("--loss-scale-growth") { DefaultValueFactory = _ => 2.0 };
 var channelsLast = new Option<bool>("--channels-last") { Description = "Convolution weights and inputs in channels-last (NHWC) memory order" };
+var resumeOverride = new Option<bool>("--resume-override") { Description = "Resume although --batch, --image-size, --epochs, --seed or the data differ from the checkpoint's" };
 
 var train = new Command("train", "Train a ResNet with NVIDIA's ResNet-50 v1.5 recipe")
 {
     data, val, arch, classes, epochs, batch, imageSize, loader, amp, metrics, output, resume, initFrom, lr, warmup, mixup,
     smoothing, weightDecay, momentum, zeroInit, seed, threads, torchThreads, minCropScale, evalResize, syntheticSteps,
-    device, lossScale, growthInterval, backoff, growth, channelsLast,
+    device, lossScale, growthInterval, backoff, growth, channelsLast, resumeOverride,
 };
 train.SetAction(parse => Guard(() => TrainCommand.Run(new TrainArguments
 {
@@ -93,6 +94,7 @@ train.SetAction(parse => Guard(() => TrainCommand.Run(new TrainArguments
         GrowthFactor = parse.GetValue(growth),
     },
     ChannelsLast = parse.GetValue(channelsLast),
+    ResumeOverride = parse.GetValue(resumeOverride),
 }, cancellation.Token)));
 
 var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint directory (or a run directory)" };

@@ -36,6 +36,9 @@ public sealed record CheckpointState
 
     public int Epochs { get; init; }
     public int GlobalBatch { get; init; }
+
+    /// <summary>The training data (null in checkpoints of older trainers): a resume on other data is an error.</summary>
+    public DataSetIdentity? DataSet { get; init; }
     public List<EpochMetrics> History { get; init; } = [];
 
     /// <summary>What makes a read state unusable (null when nothing): a value no run writes.</summary>

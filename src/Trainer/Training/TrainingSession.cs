@@ -224,6 +224,7 @@ public sealed class TrainingSession : IDisposable
         TorchRngState = Convert.ToBase64String(CaptureRng()),
         Epochs = Recipe.Epochs,
         GlobalBatch = Recipe.GlobalBatch,
+        DataSet = _options.DataSet,
         History = [.. History],
     };
 
