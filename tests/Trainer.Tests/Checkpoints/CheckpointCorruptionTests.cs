@@ -9,31 +9,40 @@ using static TorchSharp.torch;
 namespace Loader.Trainer.Tests.Checkpoints;
 
 /// <summary>Every way a checkpoint can be unreadable gives one line naming the file and what is wrong with it.</summary>
-public sealed class CheckpointCorruptionTests : IDisposable
+public sealed class CheckpointCorruptionTests : IDisposable, IClassFixture<CheckpointCorruptionTests.GoodCheckpoint>
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("trainer-corrupt-").FullName;
     private readonly string _checkpoint;
 
-    // One good checkpoint (one step trained, so optimizer.bin holds momentum buffers), made once; each test damages a copy.
-    private static readonly Lazy<string> s_good = new(() =>
-    {
-        string directory = Path.Combine(Directory.CreateTempSubdirectory("trainer-good-checkpoint-").FullName, "checkpoint");
-        using TrainingSession session = NewSession("resnet-tiny", TinyTask.Classes);
-        using var stop = new CancellationTokenSource();
-        session.StepCompleted = _ => stop.Cancel();
-        session.RunEpoch(stop.Token);
-        session.SaveCheckpoint(directory, TinyTask.Size, zeroInitResidual: false);
-        return directory;
-    });
-
-    public CheckpointCorruptionTests()
+    public CheckpointCorruptionTests(GoodCheckpoint good)
     {
         _checkpoint = Path.Combine(_directory, "checkpoint");
         Directory.CreateDirectory(_checkpoint);
-        foreach (string file in Directory.GetFiles(s_good.Value)) File.Copy(file, Path.Combine(_checkpoint, Path.GetFileName(file)));
+        foreach (string file in Directory.GetFiles(good.Directory)) File.Copy(file, Path.Combine(_checkpoint, Path.GetFileName(file)));
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    /// <summary>One good checkpoint (one step trained, so optimizer.bin holds momentum buffers), made once for the
+    /// class; each test damages a copy.</summary>
+    public sealed class GoodCheckpoint : IDisposable
+    {
+        private readonly string _root = System.IO.Directory.CreateTempSubdirectory("trainer-good-checkpoint-").FullName;
+
+        public GoodCheckpoint()
+        {
+            Directory = Path.Combine(_root, "checkpoint");
+            using TrainingSession session = NewSession("resnet-tiny", TinyTask.Classes);
+            using var stop = new CancellationTokenSource();
+            session.StepCompleted = _ => stop.Cancel();
+            session.RunEpoch(stop.Token);
+            session.SaveCheckpoint(Directory, TinyTask.Size, zeroInitResidual: false);
+        }
+
+        public string Directory { get; }
+
+        public void Dispose() => System.IO.Directory.Delete(_root, recursive: true);
+    }
 
     private static TrainingSession NewSession(string arch, int classes)
     {
