@@ -1,10 +1,10 @@
 using System.CommandLine;
 using Loader.Trainer.Commands;
 using Loader.Trainer.Datasets;
-using Loader.Trainer.Interop;
 using Loader.Trainer.Precision;
 
 // trainer: ResNet training on TorchSharp. Subcommands: train, eval, export, import-idx.
+bool verboseErrors = false; // --verbose, read once the arguments are parsed
 using var cancellation = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
@@ -49,12 +49,13 @@ var growthInterval = new Option<int>("--loss-scale-growth-interval") { Descripti
 var backoff = new Option<double>("--loss-scale-backoff") { DefaultValueFactory = _ => 0.5 };
 var growth = new Option<double>("--loss-scale-growth") { DefaultValueFactory = _ => 2.0 };
 var channelsLast = new Option<bool>("--channels-last") { Description = "Convolution weights and inputs in channels-last (NHWC) memory order" };
+var resumeOverride = new Option<bool>("--resume-override") { Description = "Resume although --batch, --image-size, --epochs, --seed or the data differ from the checkpoint's" };
 
 var train = new Command("train", "Train a ResNet with NVIDIA's ResNet-50 v1.5 recipe")
 {
     data, val, arch, classes, epochs, batch, imageSize, loader, amp, metrics, output, resume, initFrom, lr, warmup, mixup,
     smoothing, weightDecay, momentum, zeroInit, seed, threads, torchThreads, minCropScale, evalResize, syntheticSteps,
-    device, lossScale, growthInterval, backoff, growth, channelsLast,
+    device, lossScale, growthInterval, backoff, growth, channelsLast, resumeOverride,
 };
 train.SetAction(parse => Guard(() => TrainCommand.Run(new TrainArguments
 {
@@ -93,6 +94,7 @@ train.SetAction(parse => Guard(() => TrainCommand.Run(new TrainArguments
         GrowthFactor = parse.GetValue(growth),
     },
     ChannelsLast = parse.GetValue(channelsLast),
+    ResumeOverride = parse.GetValue(resumeOverride),
 }, cancellation.Token)));
 
 var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint directory (or a run directory)" };
@@ -139,23 +141,20 @@ importIdx.SetAction(parse => Guard(() =>
     return 0;
 }));
 
+var verbose = new Option<bool>("--verbose") { Description = "On an error, print the stack trace too", Recursive = true };
 var root = new RootCommand("trainer: ResNet-50 v1.5 (and smaller ResNets) on TorchSharp with NVIDIA's recipe")
 {
-    train, evaluate, export, importIdx,
+    train, evaluate, export, importIdx, verbose,
 };
-return root.Parse(args).Invoke();
-
-// Expected failures (bad arguments, missing files, corrupt records, libtorch not loadable) end with one clear line.
-static int Guard(Func<int> action)
+ParseResult parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
 {
-    try
-    {
-        return action();
-    }
-    catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or TorchUnavailableException
-                                  or UnauthorizedAccessException or NotSupportedException)
-    {
-        Console.Error.WriteLine($"trainer: error: {e.Message}");
-        return 1;
-    }
+    // Parse errors in the one error style too, with the usage exit code (System.CommandLine's own handler returns 1).
+    foreach (var error in parsed.Errors) Console.Error.WriteLine($"trainer: error: {error.Message}");
+    return ExitCodes.Usage;
 }
+verboseErrors = parsed.GetValue(verbose);
+return parsed.Invoke();
+
+// Every failure ends with one line in the trainer's error style and a documented exit code (Commands/CommandErrors.cs).
+int Guard(Func<int> action) => CommandErrors.Run(action, verboseErrors);

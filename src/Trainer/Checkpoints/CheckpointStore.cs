@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -14,7 +15,13 @@ public static class CheckpointStore
     public const string OptimizerFile = "optimizer.bin";
     public const string StateFile = "state.json";
 
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+    // NaN and infinity (a diverged epoch's loss, a fresh run's missing figures) are written as "NaN", "Infinity", and
+    // read back: a checkpoint must always be writable.
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     public static void Save(string directory, nn.Module model, OptimizerHelper? optimizer, CheckpointState state)
     {
@@ -38,32 +45,58 @@ public static class CheckpointStore
     {
         string path = Path.Combine(directory, StateFile);
         if (!File.Exists(path))
-            throw new FileNotFoundException($"{directory}: not a checkpoint (no {StateFile}).", path);
+            throw new FileNotFoundException($"{path}: not a checkpoint ({(Directory.Exists(directory) ? $"no {StateFile}" : "no such directory")})", path);
+        CheckpointState? state;
         try
         {
-            CheckpointState state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(path), s_json)
-                ?? throw new InvalidDataException($"{path}: empty checkpoint state.");
-            if (state.Format != CheckpointState.CurrentFormat)
-                throw new InvalidDataException($"{path}: checkpoint format {state.Format}, this trainer reads {CheckpointState.CurrentFormat}.");
-            return state;
+            state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(path), s_json);
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path}: unreadable checkpoint state: {e.Message}", e);
+            throw new InvalidDataException($"{path}: not a checkpoint state ({e.Message})", e);
         }
+        if (state is null) throw new InvalidDataException($"{path}: not a checkpoint state (null)");
+        string? problem = CheckpointState.Problem(state);
+        if (problem != null) throw new InvalidDataException($"{path}: {problem}");
+        return state;
     }
 
+    /// <summary>Loads model.bin into <paramref name="model"/>, after checking every tensor of it against the model.</summary>
     public static void LoadModel(string directory, nn.Module model)
     {
-        string path = Path.Combine(directory, ModelFile);
-        if (!File.Exists(path)) throw new FileNotFoundException($"{directory}: checkpoint without {ModelFile}.", path);
-        model.load(path, strict: true);
+        string path = RequireFile(directory, ModelFile);
+        string owner = model is Models.ResNet resnet ? $"this {resnet.Spec.Name} with {resnet.Classes} classes" : "the model";
+        CheckpointFileCheck.CheckStateDict(path, model.state_dict(), owner);
+        Load(path, () => model.load(path, strict: true));
     }
 
+    /// <summary>Loads optimizer.bin into <paramref name="optimizer"/>, after checking it against the parameter groups.</summary>
     public static void LoadOptimizer(string directory, OptimizerHelper optimizer)
     {
-        string path = Path.Combine(directory, OptimizerFile);
-        if (!File.Exists(path)) throw new FileNotFoundException($"{directory}: checkpoint without {OptimizerFile}.", path);
-        optimizer.load_state_dict(path);
+        string path = RequireFile(directory, OptimizerFile);
+        ParamGroup[] groups = [.. optimizer.ParamGroups.Cast<ParamGroup>()];
+        CheckpointFileCheck.CheckSgdState(path, groups.Length, [.. groups.SelectMany(g => g.Parameters)], "this run's optimizer");
+        Load(path, () => optimizer.load_state_dict(path));
+    }
+
+    private static string RequireFile(string directory, string name)
+    {
+        string path = Path.Combine(directory, name);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{path}: missing from the checkpoint", path);
+    }
+
+    /// <summary>What TorchSharp's own reader still finds wrong after the check, as one line naming the file.</summary>
+    private static void Load(string path, Action load)
+    {
+        try
+        {
+            load();
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or InvalidDataException or System.Runtime.InteropServices.ExternalException)
+        {
+            string message = e.Message.Trim();
+            int end = message.IndexOfAny(['\r', '\n']);
+            throw new InvalidDataException($"{path}: unreadable ({(end < 0 ? message : message[..end].TrimEnd())})", e);
+        }
     }
 }

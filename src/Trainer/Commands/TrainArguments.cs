@@ -34,4 +34,7 @@ public sealed record TrainArguments
     public string Device { get; init; } = "auto";
     public LossScalerOptions LossScaler { get; init; } = new();
     public bool ChannelsLast { get; init; }
+
+    /// <summary>Resume even where batch, image size, epochs, seed or data differ from the checkpoint's.</summary>
+    public bool ResumeOverride { get; init; }
 }

@@ -16,6 +16,7 @@ public static class TrainCommand
 {
     public static int Run(TrainArguments args, CancellationToken cancellation)
     {
+        TrainArgumentChecks.Validate(args);
         TorchRuntime.EnsureLoaded();
         ResNetSpec spec = ResNetSpec.Parse(args.Arch);
         // --loader gpu implies --device cuda, and fails here, before anything is opened, where there is no GPU path.
@@ -41,13 +42,16 @@ public static class TrainCommand
         };
         var model = new ResNet(spec, classes, args.ZeroInitResidual);
         if (args.InitFrom != null) PyTorchWeights.Load(model, args.InitFrom);
-        var options = new SessionOptions { Amp = args.Amp, LossScaler = args.LossScaler, Seed = args.Seed, ChannelsLast = args.ChannelsLast };
+        DataSetIdentity dataSet = args.Loader == "synthetic" ? DataSetIdentity.ForSynthetic(train) : DataSetIdentity.ForRecords(args.Data!, train);
+        var options = new SessionOptions { Amp = args.Amp, LossScaler = args.LossScaler, Seed = args.Seed, ChannelsLast = args.ChannelsLast, DataSet = dataSet };
         using var session = new TrainingSession(model, train, validation, recipe, options, device);
 
         string checkpoint = Path.Combine(args.Output, "checkpoint");
         if (args.Resume != null)
         {
             string from = File.Exists(Path.Combine(args.Resume, CheckpointStore.StateFile)) ? args.Resume : Path.Combine(args.Resume, "checkpoint");
+            CheckpointCompatibility.EnsureResumable(from, CheckpointStore.ReadState(from),
+                new ResumedRun(spec.Name, classes, recipe.GlobalBatch, args.ImageSize, args.Epochs, args.Seed, dataSet), args.ResumeOverride, Console.Error);
             session.Resume(from);
             Console.WriteLine($"resumed from {from}: epoch {session.Epoch + 1}, step {session.GlobalStep}");
         }
@@ -76,7 +80,7 @@ public static class TrainCommand
         if (interrupted)
         {
             Console.WriteLine($"interrupted: checkpoint saved to {checkpoint} (epoch {session.Epoch + 1}, step {session.GlobalStep}); continue with --resume {args.Output}");
-            return 130;
+            return ExitCodes.Interrupted;
         }
         IReadOnlyList<string> plots = CurvePlotter.Save(session.History, Path.Combine(args.Output, "plots"));
         EpochMetrics? last = session.History.Count > 0 ? session.History[^1] : null;

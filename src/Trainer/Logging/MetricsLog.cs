@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Loader.Trainer.Training;
 
 namespace Loader.Trainer.Logging;
@@ -6,6 +7,9 @@ namespace Loader.Trainer.Logging;
 /// <summary>The metrics file: one JSON object per finished epoch, appended and flushed as each epoch ends.</summary>
 public sealed class MetricsLog
 {
+    // A NaN or infinite figure is written as the string "NaN" / "Infinity" / "-Infinity" (JSON has no such numbers).
+    private static readonly JsonSerializerOptions s_json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
     private readonly string _path;
 
     public MetricsLog(string path, bool append)
@@ -17,5 +21,5 @@ public sealed class MetricsLog
     }
 
     public void Append(EpochMetrics metrics) =>
-        File.AppendAllText(_path, JsonSerializer.Serialize(metrics) + "\n");
+        File.AppendAllText(_path, JsonSerializer.Serialize(metrics, s_json) + "\n");
 }

@@ -15,7 +15,18 @@ public static class PyTorchWeights
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file.", path);
         Dictionary<string, Tensor> own = model.state_dict();
-        Hashtable file = PyTorchUnpickler.UnpickleStateDict(path);
+        Hashtable file;
+        try
+        {
+            file = PyTorchUnpickler.UnpickleStateDict(path);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // PyBridge's messages (a bad zip, an unknown pickle opcode, ...) do not name the file.
+            string message = e.Message.Trim();
+            int end = message.IndexOfAny(['\r', '\n']);
+            throw new InvalidDataException($"{path}: not a PyTorch state_dict ({(end < 0 ? message : message[..end].TrimEnd())})", e);
+        }
         try
         {
             // The model's own order (a Hashtable's order changes from run to run), so the error names the same key every time.

@@ -14,4 +14,10 @@ public sealed record SessionOptions
 
     /// <summary>Steps between loss read-backs (each is a device sync on CUDA).</summary>
     public int LogInterval { get; init; } = 10;
+
+    /// <summary>fp16: consecutive steps with a non-finite loss (each skipped by the scaler) before the run stops.</summary>
+    public int NonFiniteLossPatience { get; init; } = 10;
+
+    /// <summary>The training data, recorded in checkpoints so a resume can tell it is the same.</summary>
+    public Checkpoints.DataSetIdentity? DataSet { get; init; }
 }

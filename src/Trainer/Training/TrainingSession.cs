@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Loader.Trainer.Checkpoints;
 using Loader.Trainer.Data;
 using Loader.Trainer.Evaluation;
@@ -24,6 +25,8 @@ public sealed class TrainingSession : IDisposable
     private readonly Parameter[] _parameters;
     private readonly DynamicLossScaler? _scaler;
     private readonly LearningRateSchedule _schedule;
+    private readonly DivergenceGuard _divergence;
+    private readonly BufferSnapshot? _buffers;
     private double _epochLossSum;
     private long _epochSamples;
 
@@ -44,6 +47,8 @@ public sealed class TrainingSession : IDisposable
         _parameters = [.. model.parameters()];
         _scaler = options.Amp == AmpMode.Fp16 ? new DynamicLossScaler(options.LossScaler) : null;
         _schedule = recipe.Schedule(train.BatchesPerEpoch);
+        _divergence = new DivergenceGuard(device, options.NonFiniteLossPatience);
+        _buffers = _scaler is null ? null : new BufferSnapshot(model);
     }
 
     public ResNet Model { get; }
@@ -78,6 +83,7 @@ public sealed class TrainingSession : IDisposable
         int batchInEpoch = (int)(Position * _train.BatchesPerEpoch / Math.Max(1, _train.SamplesPerEpoch));
         double lr = _schedule.At(GlobalStep);
         using Tensor lossSum = zeros(1, ScalarType.Float64, Device);
+        _buffers?.Take();
         foreach (TrainingBatch batch in _train.ReadEpoch(Epoch, Position))
         {
             if (cancellation.IsCancellationRequested)
@@ -86,14 +92,26 @@ public sealed class TrainingSession : IDisposable
                 return null;
             }
             lr = _schedule.At(GlobalStep);
-            Tensor loss = Step(batch, lr, lossSum);
+            Tensor loss;
+            try
+            {
+                loss = Step(batch, lr, lossSum);
+            }
+            catch (ExternalException e)
+            {
+                throw TrainingStepException.FromLibTorch(e, Epoch, GlobalStep + 1);
+            }
             GlobalStep++;
             batchInEpoch++;
             Position = batch.PositionAfter;
             samplesThisRun += batch.Count;
-            _epochSamples += batch.Count;
             bool sync = StepLosses != null || GlobalStep % Math.Max(1, _options.LogInterval) == 0 || batchInEpoch == _train.BatchesPerEpoch;
             float lossValue = sync ? loss.item<float>() : float.NaN;
+            if (sync)
+            {
+                _divergence.ThrowIfDiverged(Epoch);
+                _buffers?.Take();
+            }
             loss.Dispose();
             StepLosses?.Add(lossValue);
             StepCompleted?.Invoke(new StepInfo(Epoch, batchInEpoch, _train.BatchesPerEpoch, GlobalStep, lossValue, lr,
@@ -124,7 +142,11 @@ public sealed class TrainingSession : IDisposable
         return metrics;
     }
 
-    private void AccumulateLoss(Tensor lossSum) => _epochLossSum += lossSum.item<double>();
+    private void AccumulateLoss(Tensor lossSum)
+    {
+        _divergence.ThrowIfDiverged(Epoch);
+        _epochLossSum += lossSum.item<double>();
+    }
 
     /// <summary>One optimizer step. Returns the (unscaled, fp32) loss; the caller disposes it.</summary>
     private Tensor Step(TrainingBatch batch, double lr, Tensor lossSum)
@@ -152,6 +174,8 @@ public sealed class TrainingSession : IDisposable
             }
         }
         Optimizer.zero_grad();
+        Tensor detached = loss.detach();
+        bool counts = true;
         if (_scaler is null)
         {
             loss.backward();
@@ -160,10 +184,24 @@ public sealed class TrainingSession : IDisposable
         else
         {
             _scaler.ScaleLoss(loss).backward();
-            _scaler.Step(Optimizer, _parameters);
+            if (_scaler.Step(Optimizer, _parameters))
+            {
+                _divergence.OnTakenStep();
+            }
+            else
+            {
+                // Skipped: a non-finite loss is left out of the epoch's mean, and the running statistics its forward
+                // pass poisoned are put back.
+                counts = _divergence.OnSkippedStep(detached, _scaler, Epoch, GlobalStep + 1);
+                if (!counts) _buffers?.RestoreIfNotFinite();
+            }
         }
-        Tensor detached = loss.detach();
-        lossSum.add_(detached.to_type(ScalarType.Float64) * batch.Count);
+        if (counts)
+        {
+            lossSum.add_(detached.to_type(ScalarType.Float64) * batch.Count);
+            _epochSamples += batch.Count;
+            _divergence.Track(detached, GlobalStep + 1);
+        }
         return detached.MoveToOuterDisposeScope();
     }
 
@@ -186,17 +224,27 @@ public sealed class TrainingSession : IDisposable
         TorchRngState = Convert.ToBase64String(CaptureRng()),
         Epochs = Recipe.Epochs,
         GlobalBatch = Recipe.GlobalBatch,
+        DataSet = _options.DataSet,
         History = [.. History],
     };
 
     public void SaveCheckpoint(string directory, int imageSize, bool zeroInitResidual)
     {
+        // Diverged weights never replace the last good checkpoint.
+        _divergence.ThrowIfDiverged(Epoch);
+        _divergence.EnsureFinite(Model.state_dict().Select(kv => (kv.Key, kv.Value))
+            .Concat(MomentumStates().Select((s, i) => ($"momentum buffer {i}", s.momentum_buffer)).Where(b => b.Item2 is not null)));
         CheckpointState state = CaptureState(imageSize, zeroInitResidual);
         if (_options.ChannelsLast)
             ChannelsLast.WhileContiguous(LayoutSensitiveTensors(), () => CheckpointStore.Save(directory, Model, Optimizer, state));
         else
             CheckpointStore.Save(directory, Model, Optimizer, state);
+        _divergence.LastGoodCheckpoint = Describe(directory, state);
     }
+
+    private static string Describe(string checkpoint, CheckpointState state) =>
+        $"{Path.GetFullPath(checkpoint)} (step {state.GlobalStep}, " +
+        (state.Position == 0 ? $"end of epoch {state.Epoch})" : $"epoch {state.Epoch + 1} at sample {state.Position})");
 
     /// <summary>The tensors that follow --channels-last: the parameters and SGD's momentum buffers (made from the
     /// gradients, which take the parameters' layout).</summary>
@@ -229,6 +277,7 @@ public sealed class TrainingSession : IDisposable
         _epochLossSum = state.EpochLossSum;
         _epochSamples = state.EpochSamples;
         History = [.. state.History];
+        _divergence.LastGoodCheckpoint = Describe(directory, state);
     }
 
     private void LoadModelAndOptimizer(string directory)
@@ -269,5 +318,7 @@ public sealed class TrainingSession : IDisposable
     public void Dispose()
     {
         Optimizer.Dispose();
+        _divergence.Dispose();
+        _buffers?.Dispose();
     }
 }

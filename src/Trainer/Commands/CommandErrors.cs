@@ -1,0 +1,76 @@
+using System.Runtime.InteropServices;
+using Loader.Trainer.Interop;
+using Loader.Trainer.Training;
+
+namespace Loader.Trainer.Commands;
+
+/// <summary>The trainer's exit codes (the README lists them).</summary>
+public static class ExitCodes
+{
+    public const int Success = 0;
+
+    /// <summary>The run failed: bad data, an unreadable checkpoint, an I/O error, a libtorch error, a bug.</summary>
+    public const int Failed = 1;
+
+    /// <summary>A usage error: an option's value, a combination of options, a resume that would change the run.</summary>
+    public const int Usage = 2;
+
+    /// <summary>Training diverged (the loss stayed non-finite); the last good checkpoint was left as it was.</summary>
+    public const int Diverged = 3;
+
+    /// <summary>Stopped by Ctrl+C after saving a checkpoint (128 + SIGINT, as shells report it).</summary>
+    public const int Interrupted = 130;
+}
+
+/// <summary>
+/// One error style for every trainer command: <c>trainer: error: &lt;file or option&gt;: &lt;problem&gt;</c>, one line, on
+/// stderr, with a documented exit code; the stack trace (and libtorch's C++ backtrace) only with <c>--verbose</c>.
+/// </summary>
+public static class CommandErrors
+{
+    public static int Run(Func<int> action, bool verbose) => Run(action, verbose, Console.Error);
+
+    public static int Run(Func<int> action, bool verbose, TextWriter error)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e)
+        {
+            error.WriteLine($"trainer: error: {Describe(e)}");
+            if (verbose) error.WriteLine(e.ToString());
+            return ExitCodeOf(e);
+        }
+    }
+
+    public static int ExitCodeOf(Exception e) => e switch
+    {
+        TrainingDivergedException => ExitCodes.Diverged,
+        ArgumentException => ExitCodes.Usage,
+        _ => ExitCodes.Failed,
+    };
+
+    /// <summary>The one-line description of <paramref name="e"/>: our own messages as they are (they name the file or
+    /// option); libtorch's with only the first line of its C++ message; anything unexpected with its type.</summary>
+    public static string Describe(Exception e)
+    {
+        string message = FirstLine(e.Message);
+        return e switch
+        {
+            TrainingStepException or TrainingDivergedException or ArgumentException or IOException or InvalidDataException
+                or UnauthorizedAccessException or NotSupportedException or TorchUnavailableException => message,
+            ExternalException => $"libtorch: {message}",
+            OutOfMemoryException => $"out of memory: {message}",
+            _ => $"internal error ({e.GetType().Name}): {message} (--verbose shows the stack trace)",
+        };
+    }
+
+    /// <summary>libtorch's messages carry "Exception raised from ..." and a frame list after the first line.</summary>
+    public static string FirstLine(string message)
+    {
+        string trimmed = message.Trim();
+        int end = trimmed.IndexOfAny(['\r', '\n']);
+        return end < 0 ? trimmed : trimmed[..end].TrimEnd();
+    }
+}

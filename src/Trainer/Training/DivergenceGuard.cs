@@ -1,0 +1,88 @@
+using System.Globalization;
+using Loader.Trainer.Precision;
+using static TorchSharp.torch;
+
+namespace Loader.Trainer.Training;
+
+/// <summary>
+/// Stops a run whose loss is not finite, without a host sync per step: each counted step's loss is checked on the
+/// device, the first bad step number kept there, and read back where the session syncs anyway (log interval, epoch
+/// end, checkpoint). Under fp16 loss scaling the scaler's skip comes first: a skipped step whose loss is not finite is
+/// left out of the epoch's mean, and only a loss that stays non-finite for <see cref="SessionOptions.NonFiniteLossPatience"/>
+/// steps in a row, or a loss scale that collapses, stops the run.
+/// </summary>
+internal sealed class DivergenceGuard : IDisposable
+{
+    /// <summary>Below fp16's smallest subnormal (2^-24) a scaled gradient is zero: the scaler can no longer help.</summary>
+    public const double MinimumLossScale = 1.0 / (1 << 24);
+
+    private readonly Tensor _firstBadStep;
+    private readonly int _patience;
+    private int _nonFiniteStreak;
+
+    public DivergenceGuard(Device device, int patience)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(patience, 1);
+        _firstBadStep = full(1, -1L, ScalarType.Int64, device);
+        _patience = patience;
+    }
+
+    /// <summary>Where the run can go back to: set when a checkpoint is written or resumed from.</summary>
+    public string? LastGoodCheckpoint { get; set; }
+
+    /// <summary>Records <paramref name="step"/> (1-based global step) if its loss is the first non-finite one. No sync.</summary>
+    public void Track(Tensor loss, long step)
+    {
+        using var scope = NewDisposeScope();
+        Tensor isBad = loss.isfinite().all().logical_not().logical_and(_firstBadStep.lt(0));
+        _firstBadStep.masked_fill_(isBad, step);
+    }
+
+    /// <summary>One host sync: throws when a tracked loss was not finite.</summary>
+    public void ThrowIfDiverged(int epoch)
+    {
+        long step = _firstBadStep.item<long>();
+        if (step >= 0)
+            throw Diverged(string.Create(CultureInfo.InvariantCulture, $"step {step} (epoch {epoch + 1}): the loss is not finite (NaN or infinity)"));
+    }
+
+    /// <summary>
+    /// After the scaler skipped a step (its gradients were not finite). Returns whether the step's loss counts in the
+    /// epoch's mean (it does when finite). The host has synced already (the scaler read its overflow flag).
+    /// </summary>
+    public bool OnSkippedStep(Tensor loss, DynamicLossScaler scaler, int epoch, long step)
+    {
+        bool finite = loss.isfinite().all().item<bool>();
+        _nonFiniteStreak = finite ? 0 : _nonFiniteStreak + 1;
+        if (_nonFiniteStreak >= _patience)
+            throw Diverged(string.Create(CultureInfo.InvariantCulture,
+                $"step {step} (epoch {epoch + 1}): the fp16 loss was not finite on {_nonFiniteStreak} steps in a row (each skipped by the loss scaler, now at {scaler.Scale:G3})"));
+        if (scaler.Scale < MinimumLossScale)
+            throw Diverged(string.Create(CultureInfo.InvariantCulture,
+                $"step {step} (epoch {epoch + 1}): the fp16 loss scale fell to {scaler.Scale:G3} after {scaler.SkippedSteps} skipped steps; the gradients overflow at any scale"));
+        return finite;
+    }
+
+    /// <summary>A step the scaler took: its loss, finite or not, counts (and is tracked).</summary>
+    public void OnTakenStep() => _nonFiniteStreak = 0;
+
+    /// <summary>Throws unless every floating-point tensor is finite: diverged weights must never replace a checkpoint.</summary>
+    public void EnsureFinite(IEnumerable<(string Name, Tensor Tensor)> tensors)
+    {
+        using var scope = NewDisposeScope();
+        List<(string Name, Tensor Finite)> checks = [];
+        foreach ((string name, Tensor tensor) in tensors)
+            if (tensor.is_floating_point()) checks.Add((name, tensor.isfinite().all()));
+        if (checks.Count == 0) return;
+        // One sync for all of them; the names only on failure.
+        if (stack(checks.Select(c => c.Finite).ToArray()).all().item<bool>()) return;
+        string bad = checks.First(c => !c.Finite.item<bool>()).Name;
+        throw Diverged($"{bad} holds NaN or infinity, so it cannot be checkpointed");
+    }
+
+    private TrainingDivergedException Diverged(string what) => new(
+        $"{what}: training diverged (try a lower --lr). " +
+        (LastGoodCheckpoint is null ? "No checkpoint was written before it." : $"The last good checkpoint is {LastGoodCheckpoint}, left as it was."));
+
+    public void Dispose() => _firstBadStep.Dispose();
+}
