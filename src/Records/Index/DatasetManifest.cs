@@ -43,6 +43,14 @@ public sealed record DatasetManifest(int FormatVersion, string Name, long Record
             throw new InvalidDataException($"{path}: not a valid manifest (missing shards or classes)");
         }
 
+        // The serializer checks each field (required, not null); list elements it does not check.
+        int nullShard = IndexOfNull(manifest.Shards), nullClass = IndexOfNull(manifest.Classes);
+        if (nullShard >= 0 || nullClass >= 0)
+        {
+            throw new InvalidDataException(
+                $"{path}: not a valid manifest ({(nullShard >= 0 ? $"shards[{nullShard}]" : $"classes[{nullClass}]")} is null)");
+        }
+
         if (manifest.FormatVersion > RecordFormat.Version)
         {
             throw new InvalidDataException(
@@ -50,6 +58,20 @@ public sealed record DatasetManifest(int FormatVersion, string Name, long Record
         }
 
         return manifest;
+    }
+
+    private static int IndexOfNull<T>(IReadOnlyList<T> items)
+        where T : class
+    {
+        for (int i = 0; i < items.Count; i++)
+        {
+            if (items[i] is null)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     public static DatasetManifest Read(string path) => FromJson(File.ReadAllText(path), path);
@@ -63,7 +85,10 @@ public sealed record DatasetManifest(int FormatVersion, string Name, long Record
     }
 }
 
+// Respect...: a field the record declares non-nullable must be present and not null ("file": null was a
+// NullReferenceException in every reader); nullable ones (source, maxSide) stay optional.
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-                             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+                             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+                             RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(DatasetManifest))]
 internal sealed partial class ManifestJsonContext : JsonSerializerContext;
