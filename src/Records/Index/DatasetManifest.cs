@@ -11,14 +11,14 @@ public sealed record ManifestShard(string File, string Index, string DaliIndex, 
 
 /// <summary>How the data set was made: enough to rerun it and to know what was left out.</summary>
 public sealed record ManifestSource(string Input, string InputKind, ulong Seed, long InputFiles, long Written,
-                                    long Reencoded, long Skipped, int? MaxSide);
+                                    long Reencoded, long Skipped, int? MaxSide = null);
 
 /// <summary>
 /// <c>manifest.json</c>: the data set's classes, counts, shards with sizes and content hashes, and the format
 /// version. JSON, so a person can read it; written without timestamps so identical runs give identical bytes.
 /// </summary>
 public sealed record DatasetManifest(int FormatVersion, string Name, long RecordCount, IReadOnlyList<ManifestClass> Classes,
-                                     IReadOnlyList<ManifestShard> Shards, ManifestSource? Source)
+                                     IReadOnlyList<ManifestShard> Shards, ManifestSource? Source = null)
 {
     /// <summary>The stored <c>image/class/label</c> of class 0: 1 for TensorFlow's ImageNet convention (what make-records
     /// writes); 0 for TFRecords indexed in place whose writer stored 0-based labels.</summary>
@@ -60,6 +60,16 @@ public sealed record DatasetManifest(int FormatVersion, string Name, long Record
         return manifest;
     }
 
+    public static DatasetManifest Read(string path) => FromJson(File.ReadAllText(path), path);
+
+    /// <summary>Writes under a temporary name, then renames: a reader never sees half a manifest.</summary>
+    public void Write(string path)
+    {
+        string temporary = path + ".tmp";
+        File.WriteAllText(temporary, ToJson());
+        File.Move(temporary, path, overwrite: true);
+    }
+
     private static int IndexOfNull<T>(IReadOnlyList<T> items)
         where T : class
     {
@@ -73,20 +83,11 @@ public sealed record DatasetManifest(int FormatVersion, string Name, long Record
 
         return -1;
     }
-
-    public static DatasetManifest Read(string path) => FromJson(File.ReadAllText(path), path);
-
-    /// <summary>Writes under a temporary name, then renames: a reader never sees half a manifest.</summary>
-    public void Write(string path)
-    {
-        string temporary = path + ".tmp";
-        File.WriteAllText(temporary, ToJson());
-        File.Move(temporary, path, overwrite: true);
-    }
 }
 
-// Respect...: a field the record declares non-nullable must be present and not null ("file": null was a
-// NullReferenceException in every reader); nullable ones (source, maxSide) stay optional.
+// Respect...: every field without a default value must be present, and one the record declares non-nullable must
+// not be null ("file": null was a NullReferenceException in every reader); source and maxSide, written only when
+// set, default to null.
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
                              DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
                              RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true)]
