@@ -58,8 +58,8 @@ setup() {
     rm -rf "$out/seeds" "$out/.records"
     mkdir -p "$out/.records/small" "$out/.records/full"
     # Six images downscaled to 32 px (records of about 1 KB, two shards), and the two smallest images as they are.
-    find "$images" -maxdepth 1 -type f -iname '*.jp*g' | sort | head -6 | xargs -d '\n' cp -t "$out/.records/small"
-    find "$images" -maxdepth 1 -type f -iname '*.jp*g' -printf '%s %p\n' | sort -n | head -2 | cut -d' ' -f2- \
+    find "$images" -maxdepth 1 -type f -iname '*.jp*g' | sort | sed -n 1,6p | xargs -d '\n' cp -t "$out/.records/small"
+    find "$images" -maxdepth 1 -type f -iname '*.jp*g' -printf '%s %p\n' | sort -n | sed -n 1,2p | cut -d' ' -f2- \
       | xargs -d '\n' cp -t "$out/.records/full"
     chmod -R u+w "$out/.records"
     local mr="$out/.build/make-records/make-records.dll" fz="$out/.build/plain/records-fuzz.dll"
