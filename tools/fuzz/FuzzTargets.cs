@@ -157,9 +157,12 @@ public static class FuzzTargets
         }
 
         byte[] file = mode == 1 ? WrapIndex(rest) : rest;
-        // LZ4 expands at most 255:1, and each byte of a packed varint becomes up to 8 bytes of a column (twice:
-        // the proto's list and the index's array).
-        var budget = AllocationBudget.Start(file.Length, perInputByte: mode == 1 ? 64 : 8192, fixedBytes: 1 << 20);
+        // A one-byte packed varint becomes an 8-byte column value, allocated about four times over (the proto's
+        // list as it doubles, the index's array): about 32 bytes per message byte, budgeted at 64. The message is
+        // the input in mode 1; in mode 0 it is what the LZ4 block decodes to, at most 255 times the file.
+        var budget = mode == 1
+            ? AllocationBudget.Start(rest.Length, perInputByte: 64, fixedBytes: 1 << 20)
+            : AllocationBudget.Start(file.Length, perInputByte: 64 * 255, fixedBytes: 1 << 20);
         try
         {
             ShardIndex index = ShardIndex.FromBytes(file, "fuzz.index");
