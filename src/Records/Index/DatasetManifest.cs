@@ -11,14 +11,14 @@ public sealed record ManifestShard(string File, string Index, string DaliIndex, 
 
 /// <summary>How the data set was made: enough to rerun it and to know what was left out.</summary>
 public sealed record ManifestSource(string Input, string InputKind, ulong Seed, long InputFiles, long Written,
-                                    long Reencoded, long Skipped, int? MaxSide);
+                                    long Reencoded, long Skipped, int? MaxSide = null);
 
 /// <summary>
 /// <c>manifest.json</c>: the data set's classes, counts, shards with sizes and content hashes, and the format
 /// version. JSON, so a person can read it; written without timestamps so identical runs give identical bytes.
 /// </summary>
 public sealed record DatasetManifest(int FormatVersion, string Name, long RecordCount, IReadOnlyList<ManifestClass> Classes,
-                                     IReadOnlyList<ManifestShard> Shards, ManifestSource? Source)
+                                     IReadOnlyList<ManifestShard> Shards, ManifestSource? Source = null)
 {
     /// <summary>The stored <c>image/class/label</c> of class 0: 1 for TensorFlow's ImageNet convention (what make-records
     /// writes); 0 for TFRecords indexed in place whose writer stored 0-based labels.</summary>
@@ -43,6 +43,14 @@ public sealed record DatasetManifest(int FormatVersion, string Name, long Record
             throw new InvalidDataException($"{path}: not a valid manifest (missing shards or classes)");
         }
 
+        // The serializer checks each field (required, not null); list elements it does not check.
+        int nullShard = IndexOfNull(manifest.Shards), nullClass = IndexOfNull(manifest.Classes);
+        if (nullShard >= 0 || nullClass >= 0)
+        {
+            throw new InvalidDataException(
+                $"{path}: not a valid manifest ({(nullShard >= 0 ? $"shards[{nullShard}]" : $"classes[{nullClass}]")} is null)");
+        }
+
         if (manifest.FormatVersion > RecordFormat.Version)
         {
             throw new InvalidDataException(
@@ -61,9 +69,27 @@ public sealed record DatasetManifest(int FormatVersion, string Name, long Record
         File.WriteAllText(temporary, ToJson());
         File.Move(temporary, path, overwrite: true);
     }
+
+    private static int IndexOfNull<T>(IReadOnlyList<T> items)
+        where T : class
+    {
+        for (int i = 0; i < items.Count; i++)
+        {
+            if (items[i] is null)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
 }
 
+// Respect...: every field without a default value must be present, and one the record declares non-nullable must
+// not be null ("file": null was a NullReferenceException in every reader); source and maxSide, written only when
+// set, default to null.
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-                             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+                             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+                             RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(DatasetManifest))]
 internal sealed partial class ManifestJsonContext : JsonSerializerContext;

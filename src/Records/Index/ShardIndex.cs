@@ -92,7 +92,10 @@ public sealed class ShardIndex
 
         int rawLength = BinaryPrimitives.ReadInt32LittleEndian(file[8..]);
         uint crc = BinaryPrimitives.ReadUInt32LittleEndian(file[12..]);
-        if (rawLength < 0 || rawLength > 1 << 30)
+        // An LZ4 block expands at most 255:1 (a match grows by at most 255 bytes per input byte), so a length the
+        // compressed bytes cannot reach is corruption: refuse it before allocating it.
+        long compressedLength = file.Length - HeaderSize;
+        if (rawLength < 0 || rawLength > 1 << 30 || rawLength > compressedLength * 255)
         {
             throw new InvalidDataException($"{path}: corrupt shard index (length {rawLength})");
         }
