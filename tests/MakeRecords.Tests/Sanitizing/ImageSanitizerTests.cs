@@ -1,9 +1,9 @@
 using Loader.Records.Jpeg;
-using Loader.Records.Tests.Jpeg;
+using Loader.Records.Tests;
 using Loader.Tools.MakeRecords.Sanitizing;
 using SkiaSharp;
 
-namespace Loader.Records.Tests.MakeRecords;
+namespace Loader.Tools.MakeRecords.Tests.Sanitizing;
 
 public class ImageSanitizerTests
 {
@@ -75,7 +75,7 @@ public class ImageSanitizerTests
         }
 
         byte[] jpeg = bitmap.PeekPixels().Encode(new SKJpegEncoderOptions(95, SKJpegEncoderDownsample.Downsample444, SKJpegEncoderAlphaOption.Ignore))!.ToArray();
-        SanitizedImage result = _sanitizer.Sanitize(JpegHeaderTests.WithExifOrientation(jpeg, 6, bigEndian: false));
+        SanitizedImage result = _sanitizer.Sanitize(TestImages.WithExifOrientation(jpeg, 6, bigEndian: false));
         Assert.Equal(SanitizeStatus.Reencoded, result.Status);
         Assert.Equal((20, 40), (result.Width, result.Height));
         using SKBitmap upright = TestImages.Decode(result.Jpeg.Span);

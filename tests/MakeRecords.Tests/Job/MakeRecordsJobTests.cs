@@ -1,9 +1,11 @@
 using System.Text.Json;
+using Loader.Records;
 using Loader.Records.Index;
 using Loader.Records.Reading;
+using Loader.Records.Tests;
 using Loader.Tools.MakeRecords.Job;
 
-namespace Loader.Records.Tests.MakeRecords;
+namespace Loader.Tools.MakeRecords.Tests.Job;
 
 public class MakeRecordsJobTests
 {

@@ -1,7 +1,7 @@
 using Loader.Records.Index;
-using Loader.Tools.MakeRecords;
+using Loader.Records.Tests;
 
-namespace Loader.Records.Tests.MakeRecords;
+namespace Loader.Tools.MakeRecords.Tests;
 
 /// <summary>The command line as users call it: arguments, subcommands and exit codes.</summary>
 [Collection(ConsoleCollection.Name)]
