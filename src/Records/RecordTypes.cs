@@ -16,4 +16,7 @@ public readonly record struct EncodedImage(int Offset, int Length, int Label);
 
 /// <summary>Options for <see cref="RecordDataset.Open"/>.</summary>
 /// <param name="VerifyCrc">Check both CRCs of every record read (hardware CRC-32C: a few microseconds per image).</param>
-public sealed record RecordReadOptions(bool VerifyCrc = true);
+/// <param name="AllowPartial">Take what is there: open a set without a manifest whose shard names do not prove it
+/// whole, and leave out the shards that are missing or disagree with the manifest, instead of refusing the set. What
+/// was left out is in <see cref="RecordDataset.LeftOut"/>, for the caller to report loudly.</param>
+public sealed record RecordReadOptions(bool VerifyCrc = true, bool AllowPartial = false);

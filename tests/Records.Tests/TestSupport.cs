@@ -119,4 +119,27 @@ internal static class TestRecords
         manifest.Write(System.IO.Path.Combine(directory, ShardNaming.ManifestFileName));
         return images;
     }
+
+    /// <summary>One shard (and its index, no manifest) of the given images and 0-based labels, as our writer makes it.</summary>
+    public static string WriteShard(string directory, string fileName, IEnumerable<(byte[] Jpeg, int Label)> records)
+    {
+        string path = System.IO.Path.Combine(directory, fileName);
+        using var writer = new ShardWriter(path);
+        foreach ((byte[] jpeg, int label) in records)
+        {
+            writer.Append(new ImageExample(jpeg, label, "n0", "class", "x.jpg", 24, 16, 3).ToPayload(), label, 24, 16);
+        }
+
+        writer.Complete();
+        return path;
+    }
+
+    /// <summary>Rewrites a shard's index with <paramref name="change"/> applied to its columns (an index that lies).</summary>
+    public static void RewriteIndex(string shardPath, Action<ShardIndex> change)
+    {
+        string indexPath = ShardNaming.IndexPathFor(shardPath);
+        ShardIndex index = ShardIndex.Read(indexPath);
+        change(index);
+        File.WriteAllBytes(indexPath, index.ToBytes());
+    }
 }

@@ -7,5 +7,5 @@ namespace Loader.Tools.MakeRecords.Sanitizing;
 internal sealed record SanitizeOptions(long MaxPixels = SanitizeOptions.DefaultMaxPixels, int? MaxSide = null, int Quality = 95)
 {
     /// <summary>PIL's Image.MAX_IMAGE_PIXELS * 2, the size at which it refuses to decode: 178,956,970 pixels.</summary>
-    public const long DefaultMaxPixels = 178_956_970;
+    public const long DefaultMaxPixels = Loader.Records.Jpeg.JpegHeader.DefaultMaxPixels;
 }
