@@ -358,7 +358,9 @@ public sealed class RecordDataset : IDisposable
     {
         PlainShards plain = IndexPlainShards(directory, options.VerifyCrc, trustOwnIndexes: true);
         string[] names = [.. plain.Paths.Select(Path.GetFileName).OfType<string>()];
-        string? whole = !ShardNaming.AllNumbered(names)
+        string? whole = System.IO.Directory.Exists(Path.Combine(directory, ShardNaming.WorkFolderName))
+            ? $"it is make-records output ({ShardNaming.WorkFolderName}/) whose run did not finish"
+            : !ShardNaming.AllNumbered(names)
             ? $"the shard names ({Path.GetFileName(plain.Paths[0])}, ...) do not say how many there are"
             : ShardNaming.NumberingProblem(names);
         if (whole is not null)

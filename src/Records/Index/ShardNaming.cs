@@ -12,6 +12,10 @@ public static partial class ShardNaming
     public const string DaliIndexExtension = ".idx";
     public const string ManifestFileName = "manifest.json";
 
+    /// <summary>make-records' work folder in its output. make-records always ends with a manifest, so a folder that
+    /// has this and no manifest is a run that did not finish (killed, full disk): never a whole set.</summary>
+    public const string WorkFolderName = ".make-records";
+
     public static string ShardFileName(string name, int shard, int shardCount) =>
         string.Create(CultureInfo.InvariantCulture, $"{name}-{shard:D5}-of-{shardCount:D5}{ShardExtension}");
 

@@ -95,6 +95,7 @@ public sealed class DatasetVerifier(VerifyOptions? options = null)
         {
             shards = [.. onDisk.Select(f => (Path.Combine(directory, f), (ManifestShard?)null))];
             string? whole = onDisk.Length == 0 ? "no TFRecord files either"
+                : Directory.Exists(Path.Combine(directory, ShardNaming.WorkFolderName)) ? $"it is make-records output ({ShardNaming.WorkFolderName}/) whose run did not finish"
                 : !ShardNaming.AllNumbered(onDisk) ? "the shard names do not say how many there are"
                 : ShardNaming.NumberingProblem(onDisk);
             if (File.Exists(manifestPath))

@@ -26,7 +26,7 @@ internal sealed record JobResult(DatasetManifest Manifest, RunReport Report);
 /// </summary>
 internal sealed class MakeRecordsJob(MakeRecordsOptions options)
 {
-    public const string WorkFolderName = ".make-records";
+    public const string WorkFolderName = ShardNaming.WorkFolderName;
     private const int ChunkSize = 32;
 
     private long _itemsDone;
@@ -45,26 +45,40 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
     public JobResult Run(CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
-        if (string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(Options.Input)),
-                          Path.TrimEndingDirectorySeparator(Path.GetFullPath(Options.Output)), StringComparison.Ordinal))
+        Options.Validate();
+        string input = Path.TrimEndingDirectorySeparator(Path.GetFullPath(Options.Input));
+        string output = Path.TrimEndingDirectorySeparator(Path.GetFullPath(Options.Output));
+        if (string.Equals(input, output, StringComparison.Ordinal))
         {
             throw new ArgumentException("--output must differ from --input (to index TFRecord files where they are, use: make-records index DIR)");
         }
 
-        using InputSet inputs = InputScanner.Scan(Options.Input, Options.FileList);
-        ItemsTotal = inputs.Items.Count;
-        string name = Options.Name ?? DefaultName(Options.Input);
-        int[] order = SeededShuffle.Permutation(inputs.Items.Count, Options.Seed);
-        long totalBytes = inputs.Items.Sum(i => i.Size);
-        int shardCount = Options.Shards ?? (int)Math.Clamp((totalBytes + Options.ShardSize - 1) / Math.Max(1, Options.ShardSize), 1, 99_999);
-        if (shardCount is < 1 or > 99_999)
+        // An output inside the input would be read back as input by the next run (and its shards as images).
+        string realInput = Interop.LibC.RealPath(input) ?? input;
+        string realOutput = RealPathOfNew(output);
+        if (IsInside(output, input) || IsInside(realOutput, realInput))
         {
-            throw new ArgumentException($"--shards must be between 1 and 99999 (got {shardCount})");
+            throw new ArgumentException($"--output {Options.Output} is inside --input {Options.Input}: choose an output folder outside the input");
         }
 
         Directory.CreateDirectory(Options.Output);
         string workFolder = Path.Combine(Options.Output, WorkFolderName);
         Directory.CreateDirectory(workFolder);
+        using OutputLock outputLock = OutputLock.Take(workFolder, Options.Output);
+
+        using InputSet inputs = InputScanner.Scan(Options.Input, Options.FileList, Options.AllowEmptyClasses, Options.AllowPartial);
+        ItemsTotal = inputs.Items.Count;
+        string name = Options.Name ?? DefaultName(Options.Input);
+        int[] order = SeededShuffle.Permutation(inputs.Items.Count, Options.Seed);
+        long totalBytes = inputs.Items.Sum(i => i.Size);
+        long planned = Options.Shards ?? Math.Max(1, (totalBytes + Options.ShardSize - 1) / Options.ShardSize);
+        if (planned > MakeRecordsOptions.MaxShards)
+        {
+            throw new ArgumentException(
+                $"--shard-size {Options.ShardSize} bytes would cut {totalBytes} input bytes into {planned} shards, more than {MakeRecordsOptions.MaxShards}: raise --shard-size");
+        }
+
+        int shardCount = (int)planned;
         RemoveStaleFiles(name, shardCount);
 
         var sanitizer = new ImageSanitizer(Options.Sanitize);
@@ -244,7 +258,7 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         RentedBytes bytes = default;
         try
         {
-            bytes = item.Source.Read();
+            bytes = item.Source.Read(item);
             Interlocked.Add(ref _bytesDone, bytes.Length);
             image = sanitizer.Sanitize(bytes.Memory);
         }
@@ -334,6 +348,26 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         }
 
         File.Delete(Path.Combine(Options.Output, ShardNaming.ManifestFileName));
+    }
+
+    private static bool IsInside(string path, string folder) =>
+        path.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    /// <summary>The real path of a folder that may not exist yet: its nearest existing ancestor's, resolved, plus the rest.</summary>
+    private static string RealPathOfNew(string path)
+    {
+        string? existing = path;
+        while (existing is not null && !Directory.Exists(existing))
+        {
+            existing = Path.GetDirectoryName(existing);
+        }
+
+        if (existing is null || Interop.LibC.RealPath(existing) is not { } real)
+        {
+            return path;
+        }
+
+        return Path.Join(real, Path.GetRelativePath(existing, path));
     }
 
     private static string DefaultName(string input)
