@@ -75,7 +75,7 @@ public class MakeRecordsHardeningTests
         JobResult result = Run(new MakeRecordsOptions(input, dir.Combine("out")) { Seed = 1 });
         Assert.InRange(clock.Elapsed.TotalSeconds, 0, 10);
         Assert.Equal(7, result.Report.Records);
-        Assert.Equal(["c0/self", "c0/up", "c1/other"], result.Report.Files.Where(f => f.Reason?.Contains("already scanned", StringComparison.Ordinal) == true)
+        Assert.Equal(["c0/self", "c0/up", "c1/other"], result.Report.NotWritten.Where(f => f.Reason?.Contains("already scanned", StringComparison.Ordinal) == true)
                                                                      .Select(f => f.Path).Order(StringComparer.Ordinal));
         using var dataset = RecordDataset.Open(dir.Combine("out"));
         Assert.Equal(7, dataset.Count);
@@ -160,6 +160,6 @@ public class MakeRecordsHardeningTests
         Assert.Throws<RecordFormatException>(() => Run(new MakeRecordsOptions(source, dir.Combine("out"))));
         JobResult result = Run(new MakeRecordsOptions(source, dir.Combine("out")) { AllowPartial = true });
         Assert.Equal(2, result.Report.Records);
-        Assert.Contains(result.Report.Files, f => f.Reason?.StartsWith("PARTIAL (--allow-partial): ", StringComparison.Ordinal) == true);
+        Assert.Contains(result.Report.NotWritten, f => f.Reason?.StartsWith("PARTIAL (--allow-partial): ", StringComparison.Ordinal) == true);
     }
 }

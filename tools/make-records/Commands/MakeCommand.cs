@@ -85,7 +85,7 @@ internal static class MakeCommand
         table.AddRow("time", $"{seconds:N2} s, {report.InputFiles / seconds:N0} files/s, {bytes / 1e6 / seconds:N1} MB/s");
         AnsiConsole.Write(table);
 
-        var reasons = report.Files.Where(f => f.Status != "written").GroupBy(f => (f.Status, Reason: ReasonKind(f.Reason)))
+        var reasons = report.NotWritten.GroupBy(f => (f.Status, Reason: ReasonKind(f.Reason)))
                                   .OrderByDescending(g => g.Count()).ToList();
         if (reasons.Count > 0)
         {
