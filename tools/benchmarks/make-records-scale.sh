@@ -22,13 +22,17 @@ trap 'rm -rf "$scratch"' EXIT
 rm -rf "$scratch"
 mkdir -p "$scratch/images"
 
-# One 64x48 JPEG (a real one: make-records parses its header), hard-linked into 1000 class folders.
-dotnet "$make_records_dll" demo "$scratch/demo" --classes 2 --per-class 1 --val-per-class 0 --seed 1 >/dev/null
-seedjpg=$(find "$scratch/demo" -name '*.jpg' | head -1)
-python3 - "$seedjpg" "$scratch/images/one.jpg" <<'PY'
-import sys, subprocess
-subprocess.run(["convert", sys.argv[1], "-resize", "64x48!", "-quality", "85", sys.argv[2]], check=True)
+# One 64x48 JPEG (a real one: make-records parses its header), made by make-records import-idx from a one-image IDX
+# pair, then hard-linked into 1000 class folders.
+python3 - "$scratch" <<'PY'
+import struct, sys
+root = sys.argv[1]
+pixels = bytes((x * 4 + y * 3) % 256 for y in range(48) for x in range(64))
+open(f"{root}/img.idx", "wb").write(struct.pack(">iiii", 0x803, 1, 48, 64) + pixels)
+open(f"{root}/lbl.idx", "wb").write(struct.pack(">ii", 0x801, 1) + bytes([0]))
 PY
+dotnet "$make_records_dll" import-idx --images "$scratch/img.idx" --labels "$scratch/lbl.idx" --out "$scratch/idx" >/dev/null
+cp "$(find "$scratch/idx" -name '*.jpg' | head -1)" "$scratch/images/one.jpg"
 classes=1000
 python3 - "$scratch/images" "$n" "$classes" "$scratch/list.txt" <<'PY'
 import os, sys
@@ -63,6 +67,7 @@ for ((r = 0; r < rounds; r++)); do
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 cat_m=$(median "${cat_s[@]}"); verify_m=$(median "${verify_s[@]}")
+cat_all=$(IFS=,; echo "${cat_s[*]}"); verify_all=$(IFS=,; echo "${verify_s[*]}")
 json=$(python3 - <<PY
 import json
 n=$n; first=$first_s; rerun=$rerun_s; cat=$cat_m; verify=$verify_m
@@ -71,8 +76,8 @@ print(json.dumps({
   "make": {"seconds": first, "filesPerSecond": round(n / first), "peakRssMB": round($first_kb / 1024, 1)},
   "rerunAllShardsComplete": {"seconds": rerun, "peakRssMB": round($rerun_kb / 1024, 1)},
   "cacheDropped": "$dropped" == "true",
-  "catShards": {"secondsMedian": cat, "all": [${cat_s[*]// /, }]},
-  "verify": {"secondsMedian": verify, "all": [${verify_s[*]// /, }], "speedVsCat": round(cat / verify, 3)},
+  "catShards": {"secondsMedian": cat, "all": [$cat_all]},
+  "verify": {"secondsMedian": verify, "all": [$verify_all], "speedVsCat": round(cat / verify, 3)},
 }, indent=2))
 PY
 )
