@@ -23,7 +23,7 @@ rm -rf "$scratch"
 mkdir -p "$scratch/images"
 
 # One 64x48 JPEG (a real one: make-records parses its header), made by make-records import-idx from a one-image IDX
-# pair, then hard-linked into 1000 class folders.
+# pair, then hard-linked into 1000 class folders (a copy per 60,000 links: the ext4 limit is 65,000).
 python3 - "$scratch" <<'PY'
 import struct, sys
 root = sys.argv[1]
@@ -37,14 +37,17 @@ classes=1000
 python3 - "$scratch/images" "$n" "$classes" "$scratch/list.txt" <<'PY'
 import os, sys
 root, n, classes, listing = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+import shutil
 one = os.path.join(root, "one.jpg")
+# ext4 allows 65,000 links to one inode: one copy of the JPEG per 60,000 links.
+copies = [one] + [shutil.copy(one, os.path.join(root, f"one-{k}.jpg")) for k in range(1, n // 60000 + 1)]
 for c in range(classes):
     os.makedirs(os.path.join(root, f"n{c:08d}"), exist_ok=True)
 with open(listing, "w") as out:
     for i in range(n):
         c = i % classes
         rel = f"n{c:08d}/n{c:08d}_{i}.JPEG"
-        os.link(one, os.path.join(root, rel))
+        os.link(copies[i // 60000], os.path.join(root, rel))
         out.write(f"{rel} {c}\n")
 PY
 
