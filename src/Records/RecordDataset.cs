@@ -29,10 +29,11 @@ public sealed class RecordDataset : IDisposable
     private readonly int? _labelBase; // what the records' own labels add to the index's; null: not known
 
     private RecordDataset(string directory, DatasetManifest? manifest, IReadOnlyList<ClassInfo> classes, string[] shardPaths,
-                          ShardIndex[] indexes, bool verifyCrc, int? labelBase, int maxOpenShards)
+                          ShardIndex[] indexes, bool verifyCrc, int? labelBase, int maxOpenShards, IReadOnlyList<string> leftOut)
     {
         _labelBase = labelBase;
         Directory = directory;
+        LeftOut = leftOut;
         Manifest = manifest;
         Classes = classes;
         _shardPaths = shardPaths;
@@ -77,8 +78,21 @@ public sealed class RecordDataset : IDisposable
 
     public int ShardCount => _shardPaths.Length;
 
-    /// <summary>Opens a record directory: <c>manifest.json</c> and the shards' indexes; without a manifest, every
-    /// TFRecord file in it (sorted by name), indexed on the fly where our index is missing.</summary>
+    /// <summary>
+    /// Empty for a complete set. Opened with <see cref="RecordReadOptions.AllowPartial"/>, one line per thing that
+    /// made the set incomplete (a missing manifest, a shard missing or disagreeing with it and left out): the caller
+    /// must show these to the user.
+    /// </summary>
+    public IReadOnlyList<string> LeftOut { get; }
+
+    /// <summary>
+    /// Opens a record directory: <c>manifest.json</c> and the shards' indexes, every field checked (see
+    /// <see cref="DatasetManifest"/> and <see cref="ShardIndex.FindProblem"/>); a set whose shards disagree with the
+    /// manifest is refused. Without a manifest, the TFRecord files in it (sorted by name, indexed on the fly where our
+    /// index is missing) are opened only when their names prove the set whole (every <c>NAME-SSSSS-of-NNNNN</c>);
+    /// otherwise, or for any disagreement, a <see cref="RecordFormatException"/> unless
+    /// <see cref="RecordReadOptions.AllowPartial"/>, which takes what is there and lists the rest in <see cref="LeftOut"/>.
+    /// </summary>
     public static RecordDataset Open(string directory, RecordReadOptions? options = null)
     {
         options ??= new RecordReadOptions();
@@ -88,9 +102,22 @@ public sealed class RecordDataset : IDisposable
         }
 
         string manifestPath = Path.Combine(directory, ShardNaming.ManifestFileName);
-        return File.Exists(manifestPath)
-            ? OpenWithManifest(directory, DatasetManifest.Read(manifestPath), options)
-            : OpenPlainShards(directory, options);
+        if (!File.Exists(manifestPath))
+        {
+            return OpenPlainShards(directory, options, []);
+        }
+
+        DatasetManifest manifest;
+        try
+        {
+            manifest = DatasetManifest.Read(manifestPath);
+        }
+        catch (RecordFormatException e) when (options.AllowPartial)
+        {
+            return OpenPlainShards(directory, options, [$"{e.Message}; took the TFRecord files in the folder instead"]);
+        }
+
+        return OpenWithManifest(directory, manifest, options);
     }
 
     public RecordEntry GetEntry(long sampleId)
@@ -282,48 +309,84 @@ public sealed class RecordDataset : IDisposable
 
     private static RecordDataset OpenWithManifest(string directory, DatasetManifest manifest, RecordReadOptions options)
     {
-        var paths = new string[manifest.Shards.Count];
-        var indexes = new ShardIndex[manifest.Shards.Count];
-        for (int s = 0; s < paths.Length; s++)
+        var paths = new List<string>(manifest.Shards.Count);
+        var indexes = new List<ShardIndex>(manifest.Shards.Count);
+        var leftOut = new List<string>();
+        foreach (ManifestShard shard in manifest.Shards)
         {
-            ManifestShard shard = manifest.Shards[s];
             string path = Path.Combine(directory, shard.File);
-            if (!File.Exists(path))
+            try
             {
-                throw new RecordCorruptException(path, -1, "missing: the manifest lists this shard but the file does not exist");
+                indexes.Add(OpenShardIndex(directory, path, shard, manifest, options.VerifyCrc));
+                paths.Add(path);
             }
-
-            long size = new FileInfo(path).Length;
-            if (size != shard.Bytes)
+            catch (Exception e) when (options.AllowPartial && e is IOException or InvalidDataException or UnauthorizedAccessException)
             {
-                throw new RecordCorruptException(path, -1, size < shard.Bytes
-                    ? $"truncated: the file has {size} bytes, the manifest says {shard.Bytes}"
-                    : $"the file has {size} bytes, the manifest says {shard.Bytes}");
+                leftOut.Add($"left out: {e.Message}");
             }
-
-            string indexPath = Path.Combine(directory, shard.Index);
-            ShardIndex index = File.Exists(indexPath)
-                ? ShardIndex.Read(indexPath)
-                : ToZeroBased(ShardScanner.Scan(path, options.VerifyCrc).Index, manifest.LabelBase);
-            if (index.Count != shard.Records || index.ShardBytes != size)
-            {
-                throw new RecordCorruptException(path, -1,
-                    $"the index ({index.Count} records, {index.ShardBytes} bytes) does not match the shard ({shard.Records} records, {size} bytes)");
-            }
-
-            paths[s] = path;
-            indexes[s] = index;
         }
 
         ClassInfo[] classes = [.. manifest.Classes.Select(c => new ClassInfo(c.Index, c.Synset, c.Name))];
-        return new RecordDataset(directory, manifest, classes, paths, indexes, options.VerifyCrc, manifest.LabelBase, options.MaxOpenShards);
+        return new RecordDataset(directory, manifest, classes, [.. paths], [.. indexes], options.VerifyCrc, manifest.LabelBase,
+                                 options.MaxOpenShards, leftOut);
     }
 
-    private static RecordDataset OpenPlainShards(string directory, RecordReadOptions options)
+    /// <summary>One shard the manifest lists: there, of its size, with an index that agrees with both.</summary>
+    private static ShardIndex OpenShardIndex(string directory, string path, ManifestShard shard, DatasetManifest manifest, bool verifyCrc)
+    {
+        if (!File.Exists(path))
+        {
+            throw new RecordFormatException(path, null, -1, "missing: the manifest lists this shard but the file does not exist");
+        }
+
+        long size = new FileInfo(path).Length;
+        if (size != shard.Bytes)
+        {
+            throw new RecordFormatException(path, null, -1, size < shard.Bytes
+                ? $"truncated: the file has {size} bytes, the manifest says {shard.Bytes}"
+                : $"the file has {size} bytes, the manifest says {shard.Bytes}");
+        }
+
+        string indexPath = Path.Combine(directory, shard.Index);
+        ShardIndex index = File.Exists(indexPath)
+            ? ShardIndex.Read(indexPath)
+            : ToZeroBased(ShardScanner.Scan(path, verifyCrc).Index, manifest.LabelBase);
+        if (index.Count != shard.Records)
+        {
+            throw new RecordFormatException(indexPath, null, -1,
+                $"the index lists {index.Count} records, the manifest says {shard.Records} for {shard.File}");
+        }
+
+        index.Validate(indexPath, size, manifest.Classes.Count);
+        return index;
+    }
+
+    private static RecordDataset OpenPlainShards(string directory, RecordReadOptions options, List<string> leftOut)
     {
         PlainShards plain = IndexPlainShards(directory, options.VerifyCrc, trustOwnIndexes: true);
-        return new RecordDataset(directory, null, plain.Classes, plain.Paths, plain.Indexes, options.VerifyCrc, plain.LabelBaseKnown ? plain.LabelBase : null, options.MaxOpenShards);
+        string[] names = [.. plain.Paths.Select(Path.GetFileName).OfType<string>()];
+        string? whole = System.IO.Directory.Exists(Path.Combine(directory, ShardNaming.WorkFolderName))
+            ? $"it is make-records output ({ShardNaming.WorkFolderName}/) whose run did not finish"
+            : !ShardNaming.AllNumbered(names)
+            ? $"the shard names ({Path.GetFileName(plain.Paths[0])}, ...) do not say how many there are"
+            : ShardNaming.NumberingProblem(names);
+        if (whole is not null)
+        {
+            if (!options.AllowPartial)
+            {
+                throw new RecordFormatException(directory, null, -1,
+                    $"no {ShardNaming.ManifestFileName}, and {whole}: the set may be incomplete. Index it with `make-records index DIR` (writes a manifest) or allow a partial set (--allow-partial)");
+            }
+
+            leftOut.Add($"{directory}: no {ShardNaming.ManifestFileName}, and {whole}: took the {plain.Paths.Length} TFRecord file(s) there");
+        }
+
+        return new RecordDataset(directory, null, plain.Classes, plain.Paths, plain.Indexes, options.VerifyCrc,
+                                 plain.LabelBaseKnown ? plain.LabelBase : null, options.MaxOpenShards, leftOut);
     }
+
+    /// <summary>The most classes a set without a manifest may have (labels are 0..this-1): ImageNet-21k has 21,841.</summary>
+    public const int MaxClassesWithoutManifest = 1 << 17;
 
     /// <summary>A folder of TFRecord files indexed: paths (sorted by name), 0-based indexes, classes, label base.
     /// <paramref name="LabelBaseKnown"/> is false when every shard had our own index and none was scanned: the index
@@ -334,7 +397,7 @@ public sealed class RecordDataset : IDisposable
     /// Indexes every TFRecord file of a folder. Our own index beside a shard is used when
     /// <paramref name="trustOwnIndexes"/> and it matches the file's size; other shards are read front to back.
     /// </summary>
-    internal static PlainShards IndexPlainShards(string directory, bool verifyCrc, bool trustOwnIndexes)
+    internal static PlainShards IndexPlainShards(string directory, bool verifyCrc, bool trustOwnIndexes, long maxPixels = long.MaxValue)
     {
         string[] paths = [.. System.IO.Directory.EnumerateFiles(directory).Where(ShardNaming.LooksLikeShard).Order(StringComparer.Ordinal)];
         if (paths.Length == 0)
@@ -355,7 +418,7 @@ public sealed class RecordDataset : IDisposable
             }
             else
             {
-                scans[s] = ShardScanner.Scan(paths[s], verifyCrc);
+                scans[s] = ShardScanner.Scan(paths[s], verifyCrc, maxPixels);
             }
         }
 
@@ -376,8 +439,33 @@ public sealed class RecordDataset : IDisposable
         }
 
         ShardIndex[] all = [.. indexes.Select(i => i!)];
-        int classCount = all.Length == 0 ? 0 : all.Max(i => i.Labels.Length == 0 ? -1 : i.Labels.Max()) + 1;
-        var classes = new ClassInfo[Math.Max(classCount, 0)];
+        int classCount = 0;
+        for (int s = 0; s < all.Length; s++)
+        {
+            int[] labels = all[s].Labels;
+            for (int r = 0; r < labels.Length; r++)
+            {
+                // Without a manifest the labels are the only word on the class count: bound it before allocating.
+                if ((uint)labels[r] >= MaxClassesWithoutManifest)
+                {
+                    throw new RecordFormatException(paths[s], "image/class/label", r, labels[r] < 0
+                        ? $"no usable label (stored {(long)labels[r] + labelBase}; labels are {labelBase}-based)"
+                        : $"label {labels[r]} (0-based) is beyond the {MaxClassesWithoutManifest} classes a set without a manifest may have");
+                }
+
+                classCount = Math.Max(classCount, labels[r] + 1);
+            }
+        }
+
+        for (int s = 0; s < all.Length; s++)
+        {
+            if (scans[s] is null)
+            {
+                all[s].Validate(ShardNaming.IndexPathFor(paths[s]), all[s].ShardBytes, classCount);
+            }
+        }
+
+        var classes = new ClassInfo[classCount];
         for (int c = 0; c < classes.Length; c++)
         {
             string id = c.ToString(CultureInfo.InvariantCulture);

@@ -16,9 +16,13 @@ public readonly record struct EncodedImage(int Offset, int Length, int Label);
 
 /// <summary>Options for <see cref="RecordDataset.Open"/>.</summary>
 /// <param name="VerifyCrc">Check both CRCs of every record read (hardware CRC-32C: a few microseconds per image).</param>
+/// <param name="AllowPartial">Take what is there: open a set without a manifest whose shard names do not prove it
+/// whole, and leave out the shards that are missing or disagree with the manifest, instead of refusing the set. What
+/// was left out is in <see cref="RecordDataset.LeftOut"/>, for the caller to report loudly.</param>
 /// <param name="MaxOpenShards">Shard files open at once at most (opened on first use, least recently used closed
 /// first), so any shard count works under a low <c>ulimit -n</c>.</param>
-public sealed record RecordReadOptions(bool VerifyCrc = true, int MaxOpenShards = RecordReadOptions.DefaultMaxOpenShards)
+public sealed record RecordReadOptions(bool VerifyCrc = true, bool AllowPartial = false,
+                                       int MaxOpenShards = RecordReadOptions.DefaultMaxOpenShards)
 {
     /// <summary>See <see cref="MaxOpenShards"/>: well under the usual 1024-descriptor limit.</summary>
     public const int DefaultMaxOpenShards = 128;

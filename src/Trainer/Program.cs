@@ -1,9 +1,8 @@
 using System.CommandLine;
 using Loader.Trainer.Commands;
-using Loader.Trainer.Datasets;
 using Loader.Trainer.Precision;
 
-// trainer: ResNet training on TorchSharp. Subcommands: train, eval, export, import-idx.
+// trainer: ResNet training on TorchSharp. Subcommands: train, eval, export (IDX import: make-records import-idx).
 bool verboseErrors = false; // --verbose, read once the arguments are parsed
 using var cancellation = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
@@ -123,28 +122,10 @@ evaluate.SetAction(parse => Guard(() => EvalCommand.Run(parse.GetValue(exportArc
     parse.GetValue(evalImageSize), parse.GetValue(evalResize), parse.GetValue(threads),
     AmpModes.Parse(parse.GetValue(evalAmp)!), parse.GetValue(device)!)));
 
-var idxImages = new Option<string>("--images") { Description = "IDX image file (.gz or plain)", Required = true };
-var idxLabels = new Option<string>("--labels") { Description = "IDX label file (.gz or plain)", Required = true };
-var idxOut = new Option<string>("--out") { Description = "Output ImageFolder directory", Required = true };
-var idxNames = new Option<string?>("--names") { Description = "Class names: 'fashion-mnist' or a comma-separated list" };
-var importIdx = new Command("import-idx", "Convert an IDX image/label pair (MNIST, Fashion-MNIST) to a folder of JPEGs")
-{
-    idxImages, idxLabels, idxOut, idxNames,
-};
-importIdx.SetAction(parse => Guard(() =>
-{
-    string? names = parse.GetValue(idxNames);
-    IReadOnlyList<string>? classNames = names is null ? null
-        : names == "fashion-mnist" ? IdxImporter.FashionMnistClasses : names.Split(',');
-    int count = IdxImporter.Import(parse.GetValue(idxImages)!, parse.GetValue(idxLabels)!, parse.GetValue(idxOut)!, classNames);
-    Console.WriteLine($"wrote {count} JPEGs under {parse.GetValue(idxOut)}");
-    return 0;
-}));
-
 var verbose = new Option<bool>("--verbose") { Description = "On an error, print the stack trace too", Recursive = true };
 var root = new RootCommand("trainer: ResNet-50 v1.5 (and smaller ResNets) on TorchSharp with NVIDIA's recipe")
 {
-    train, evaluate, export, importIdx, verbose,
+    train, evaluate, export, verbose,
 };
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -165,9 +165,9 @@ public class RecordDatasetTests
         byte[] bytes = File.ReadAllBytes(shard);
         File.WriteAllBytes(shard, bytes[..(bytes.Length - 100)]);
 
-        var e = Assert.Throws<RecordCorruptException>(() => RecordDataset.Open(dir.Path));
-        Assert.Equal(shard, e.ShardPath);
-        Assert.Contains("truncated", e.Message, StringComparison.Ordinal);
+        var e = Assert.Throws<RecordFormatException>(() => RecordDataset.Open(dir.Path));
+        Assert.Equal(shard, e.FilePath);
+        Assert.Equal($"{shard}: truncated: the file has {bytes.Length - 100} bytes, the manifest says {bytes.Length}", e.Message);
     }
 
     [Fact]

@@ -56,6 +56,18 @@ internal static class TestImages
         return bitmap.PeekPixels().Encode(SKEncodedImageFormat.Png, 100)!.ToArray();
     }
 
+    /// <summary>Inserts an EXIF APP1 segment with one IFD0 entry (Orientation) after SOI.</summary>
+    public static byte[] WithExifOrientation(byte[] jpeg, int orientation, bool bigEndian)
+    {
+        byte[] tiff = bigEndian
+            ? [(byte)'M', (byte)'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, (byte)orientation, 0, 0, 0, 0, 0, 0, 0]
+            : [(byte)'I', (byte)'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, (byte)orientation, 0, 0, 0, 0, 0, 0, 0, 0];
+        byte[] body = [.. "Exif\0\0"u8, .. tiff];
+        int length = body.Length + 2;
+        byte[] app1 = [0xFF, 0xE1, (byte)(length >> 8), (byte)length, .. body];
+        return [.. jpeg.AsSpan(0, 2), .. app1, .. jpeg.AsSpan(2)];
+    }
+
     public static SKBitmap Decode(ReadOnlySpan<byte> bytes) => SKBitmap.Decode(bytes) ?? throw new InvalidDataException("undecodable");
 
     private static SKBitmap Draw(int width, int height, int seed)
@@ -106,5 +118,28 @@ internal static class TestRecords
             manifestShards, null);
         manifest.Write(System.IO.Path.Combine(directory, ShardNaming.ManifestFileName));
         return images;
+    }
+
+    /// <summary>One shard (and its index, no manifest) of the given images and 0-based labels, as our writer makes it.</summary>
+    public static string WriteShard(string directory, string fileName, IEnumerable<(byte[] Jpeg, int Label)> records)
+    {
+        string path = System.IO.Path.Combine(directory, fileName);
+        using var writer = new ShardWriter(path);
+        foreach ((byte[] jpeg, int label) in records)
+        {
+            writer.Append(new ImageExample(jpeg, label, "n0", "class", "x.jpg", 24, 16, 3).ToPayload(), label, 24, 16);
+        }
+
+        writer.Complete();
+        return path;
+    }
+
+    /// <summary>Rewrites a shard's index with <paramref name="change"/> applied to its columns (an index that lies).</summary>
+    public static void RewriteIndex(string shardPath, Action<ShardIndex> change)
+    {
+        string indexPath = ShardNaming.IndexPathFor(shardPath);
+        ShardIndex index = ShardIndex.Read(indexPath);
+        change(index);
+        File.WriteAllBytes(indexPath, index.ToBytes());
     }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fashion-MNIST end to end, with the record loader in the loop: Debian's dataset-fashion-mnist (installed if
-# missing) -> JPEG ImageFolder trees (trainer import-idx) -> records (make-records) -> train a small ResNet on the
+# missing) -> JPEG ImageFolder trees (make-records import-idx) -> records (make-records) -> train a small ResNet on the
 # CPU, validating on the standard 10,000 test images after every epoch (trainer eval --checkpoint FM_DIR/run
 # --val FM_DIR/records/test --image-size 28 --eval-resize 28 gives the same figure). Target: >= 90% within 15 minutes on a 2-core machine.
 # The last line is `test_top1=NN.NN`. A benchmark, not a CI test.
@@ -41,8 +41,8 @@ start=$(date +%s)
 rm -rf "$work"
 mkdir -p "$work"
 echo "== IDX -> JPEG folders"
-trainer import-idx --images "$idx/train-images-idx3-ubyte.gz" --labels "$idx/train-labels-idx1-ubyte.gz" --out "$work/images/train" --names fashion-mnist
-trainer import-idx --images "$idx/t10k-images-idx3-ubyte.gz" --labels "$idx/t10k-labels-idx1-ubyte.gz" --out "$work/images/test" --names fashion-mnist
+make_records import-idx --images "$idx/train-images-idx3-ubyte.gz" --labels "$idx/train-labels-idx1-ubyte.gz" --out "$work/images/train" --names fashion-mnist
+make_records import-idx --images "$idx/t10k-images-idx3-ubyte.gz" --labels "$idx/t10k-labels-idx1-ubyte.gz" --out "$work/images/test" --names fashion-mnist
 echo "== records"
 make_records --input "$work/images/train" --output "$work/records/train" --name train
 make_records --input "$work/images/test" --output "$work/records/test" --name test

@@ -117,7 +117,7 @@ public static class FuzzTargets
                 throw new FuzzFindingException($"example: {example.Encoded.Length} encoded bytes from a {input.Length}-byte payload");
             }
         }
-        catch (Exception e) when (e is InvalidDataException or InvalidProtocolBufferException)
+        catch (Exception e) when (e is InvalidDataException or RecordFormatException or InvalidProtocolBufferException)
         {
             // Not an Example, or one without image bytes: the documented outcome.
         }
@@ -173,7 +173,7 @@ public static class FuzzTargets
                 throw new FuzzFindingException("index: columns of different lengths were accepted");
             }
         }
-        catch (InvalidDataException)
+        catch (Exception e) when (e is InvalidDataException or RecordFormatException)
         {
             // Not an index, or a corrupt one: the documented outcome.
         }
@@ -182,7 +182,7 @@ public static class FuzzTargets
     }
 
     /// <summary>
-    /// manifest.json (<see cref="DatasetManifest.FromJson"/>): InvalidDataException for bad input. A manifest it
+    /// manifest.json (<see cref="DatasetManifest.FromJson"/>): RecordFormatException (naming the field) for bad input. A manifest it
     /// accepts must be usable as the readers use it: every shard and class present, with its names.
     /// </summary>
     public static void Manifest(byte[] input)
@@ -194,7 +194,7 @@ public static class FuzzTargets
         {
             manifest = DatasetManifest.FromJson(json, "manifest.json");
         }
-        catch (InvalidDataException)
+        catch (Exception e) when (e is InvalidDataException or RecordFormatException)
         {
             budget.Check("manifest", input.Length);
             return; // Not a manifest: the documented outcome.

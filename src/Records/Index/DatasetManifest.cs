@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -24,6 +25,9 @@ public sealed record DatasetManifest(int FormatVersion, string Name, long Record
     /// writes); 0 for TFRecords indexed in place whose writer stored 0-based labels.</summary>
     public int LabelBase { get; init; } = 1;
 
+    /// <summary>The most classes a manifest may declare (ImageNet-21k has 21,841): bounds what a label may allocate.</summary>
+    public const int MaxClasses = 1 << 20;
+
     public string ToJson() => JsonSerializer.Serialize(this, ManifestJsonContext.Default.DatasetManifest) + "\n";
 
     public static DatasetManifest FromJson(string json, string path)
@@ -35,29 +39,159 @@ public sealed record DatasetManifest(int FormatVersion, string Name, long Record
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path}: not a valid manifest ({e.Message})", e);
+            // System.Text.Json names the JSON path ($.shards[0].records) in its message.
+            throw new RecordFormatException(path, null, -1, $"not a valid manifest ({e.Message.ReplaceLineEndings(" ")})");
         }
 
-        if (manifest is null || manifest.Shards is null || manifest.Classes is null)
+        if (manifest is null)
         {
-            throw new InvalidDataException($"{path}: not a valid manifest (missing shards or classes)");
+            throw new RecordFormatException(path, null, -1, "not a valid manifest (the file holds JSON null)");
         }
 
-        // The serializer checks each field (required, not null); list elements it does not check.
-        int nullShard = IndexOfNull(manifest.Shards), nullClass = IndexOfNull(manifest.Classes);
-        if (nullShard >= 0 || nullClass >= 0)
-        {
-            throw new InvalidDataException(
-                $"{path}: not a valid manifest ({(nullShard >= 0 ? $"shards[{nullShard}]" : $"classes[{nullClass}]")} is null)");
-        }
-
-        if (manifest.FormatVersion > RecordFormat.Version)
-        {
-            throw new InvalidDataException(
-                $"{path}: manifest format version {manifest.FormatVersion} is newer than this reader ({RecordFormat.Version})");
-        }
-
+        manifest.Validate(path);
         return manifest;
+    }
+
+    /// <summary>
+    /// Checks every field's presence, type and range, and that the fields agree with each other (counts add up,
+    /// class indexes are 0..n-1, shard files are plain names in this folder, numbered shards are all listed). JSON
+    /// gives null for a missing or null field whatever the C# type says, so nothing downstream may assume one.
+    /// </summary>
+    private void Validate(string path)
+    {
+        [DoesNotReturn]
+        void Fail(string field, string problem) => throw new RecordFormatException(path, field, -1, problem);
+
+        if (FormatVersion is < 1 or > RecordFormat.Version)
+        {
+            Fail("formatVersion", FormatVersion > RecordFormat.Version
+                ? $"{FormatVersion} is newer than this reader ({RecordFormat.Version})"
+                : $"{FormatVersion} is not a format version (1..{RecordFormat.Version})");
+        }
+
+        if (Name is null)
+        {
+            Fail("name", "missing or null");
+        }
+
+        if (LabelBase is not (0 or 1))
+        {
+            Fail("labelBase", $"{LabelBase}: must be 0 or 1");
+        }
+
+        if (RecordCount < 0)
+        {
+            Fail("recordCount", $"{RecordCount} is negative");
+        }
+
+        if (Classes is null)
+        {
+            Fail("classes", "missing or null");
+        }
+
+        if (Classes!.Count > MaxClasses)
+        {
+            Fail("classes", $"{Classes.Count} classes is more than {MaxClasses}");
+        }
+
+        long classed = 0;
+        for (int c = 0; c < Classes.Count; c++)
+        {
+            ManifestClass? cls = Classes[c];
+            string field = $"classes[{c}]";
+            if (cls is null)
+            {
+                Fail(field, "null");
+            }
+
+            if (cls!.Index != c)
+            {
+                Fail($"{field}.index", $"{cls.Index}: class {c} must have index {c}");
+            }
+
+            if (cls.Synset is null || cls.Name is null)
+            {
+                Fail(cls.Synset is null ? $"{field}.synset" : $"{field}.name", "missing or null");
+            }
+
+            if (cls.Count < 0)
+            {
+                Fail($"{field}.count", $"{cls.Count} is negative");
+            }
+
+            classed += cls.Count;
+        }
+
+        if (Shards is null)
+        {
+            Fail("shards", "missing or null");
+        }
+
+        long records = 0;
+        var files = new HashSet<string>(StringComparer.Ordinal);
+        for (int s = 0; s < Shards!.Count; s++)
+        {
+            ManifestShard? shard = Shards[s];
+            string field = $"shards[{s}]";
+            if (shard is null)
+            {
+                Fail(field, "null");
+            }
+
+            CheckFileName(shard!.File, $"{field}.file");
+            CheckFileName(shard.Index, $"{field}.index");
+            CheckFileName(shard.DaliIndex, $"{field}.daliIndex");
+            if (!files.Add(shard.File))
+            {
+                Fail($"{field}.file", $"\"{shard.File}\" is listed twice");
+            }
+
+            if (shard.Records < 0)
+            {
+                Fail($"{field}.records", $"{shard.Records} is negative");
+            }
+
+            if (shard.Bytes < 0)
+            {
+                Fail($"{field}.bytes", $"{shard.Bytes} is negative");
+            }
+
+            if (shard.Sha256 is null || shard.Sha256.Length != 64 || !shard.Sha256.All(char.IsAsciiHexDigit))
+            {
+                Fail($"{field}.sha256", shard.Sha256 is null ? "missing or null" : $"\"{shard.Sha256}\" is not 64 hex digits");
+            }
+
+            records += shard.Records;
+        }
+
+        if (records != RecordCount)
+        {
+            Fail("recordCount", $"{RecordCount}, but the shards list {records} records");
+        }
+
+        if (classed > RecordCount)
+        {
+            Fail("classes", $"the class counts add up to {classed}, more than the {RecordCount} records");
+        }
+
+        if (ShardNaming.NumberingProblem(Shards.Select(s => s.File)) is { } numbering)
+        {
+            Fail("shards", numbering);
+        }
+
+        void CheckFileName(string? name, string field)
+        {
+            if (string.IsNullOrEmpty(name))
+            {
+                Fail(field, "missing, null or empty");
+            }
+
+            // A file of this folder: a manifest must not point readers at other places.
+            if (name != Path.GetFileName(name) || name is "." or ".." || name!.Contains('\\', StringComparison.Ordinal))
+            {
+                Fail(field, $"\"{name}\" is not a plain file name");
+            }
+        }
     }
 
     public static DatasetManifest Read(string path) => FromJson(File.ReadAllText(path), path);
@@ -69,27 +203,11 @@ public sealed record DatasetManifest(int FormatVersion, string Name, long Record
         File.WriteAllText(temporary, ToJson());
         File.Move(temporary, path, overwrite: true);
     }
-
-    private static int IndexOfNull<T>(IReadOnlyList<T> items)
-        where T : class
-    {
-        for (int i = 0; i < items.Count; i++)
-        {
-            if (items[i] is null)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
 }
 
-// Respect...: every field without a default value must be present, and one the record declares non-nullable must
-// not be null ("file": null was a NullReferenceException in every reader); source and maxSide, written only when
-// set, default to null.
+// Missing and null fields ("file": null was a NullReferenceException in every reader) are found by Validate, which
+// names the field; source and maxSide, written only when set, default to null.
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-                             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-                             RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true)]
+                             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(DatasetManifest))]
 internal sealed partial class ManifestJsonContext : JsonSerializerContext;

@@ -57,6 +57,72 @@ public sealed class ShardIndex
 
     public int[] Heights { get; }
 
+    /// <summary>
+    /// The first way in which this index cannot describe a shard of <paramref name="shardBytes"/> bytes whose labels
+    /// are 0..<paramref name="classCount"/>-1, or null when it can: every record starts at or after the end of the one
+    /// before it (offsets increasing, no overlap), lies inside the file, has a positive length, a label in range and a
+    /// size that is not negative. O(records), no allocation: cheap enough for every open.
+    /// </summary>
+    public IndexProblem? FindProblem(long shardBytes, int classCount)
+    {
+        if (ShardBytes != shardBytes)
+        {
+            return new IndexProblem(-1, "shardBytes", string.Create(CultureInfo.InvariantCulture,
+                $"the index was written for {ShardBytes} bytes, the shard has {shardBytes}"));
+        }
+
+        long end = 0;
+        for (int r = 0; r < Offsets.Length; r++)
+        {
+            long offset = Offsets[r];
+            int length = Lengths[r];
+            if (length <= 0)
+            {
+                return new IndexProblem(r, "length", string.Create(CultureInfo.InvariantCulture, $"{length}: must be positive"));
+            }
+
+            if (offset < end)
+            {
+                return new IndexProblem(r, "offset", r == 0
+                    ? $"{offset} is negative"
+                    : $"{offset}: before the end of record {r - 1} ({end}); offsets must increase without overlap");
+            }
+
+            long recordEnd = offset + length + (long)Format.TfRecordFraming.Overhead;
+            if (recordEnd > shardBytes)
+            {
+                return new IndexProblem(r, "length", string.Create(CultureInfo.InvariantCulture,
+                    $"the record at offset {offset} with {length} payload bytes ends at {recordEnd}, past the end of the shard ({shardBytes} bytes)"));
+            }
+
+            if ((uint)Labels[r] >= (uint)classCount)
+            {
+                return new IndexProblem(r, "label", Labels[r] < 0
+                    ? $"{Labels[r]}: the record has no usable label (0-based labels must be 0..{classCount - 1})"
+                    : $"{Labels[r]} is not a class of this data set (0..{classCount - 1})");
+            }
+
+            if (Widths[r] < 0 || Heights[r] < 0)
+            {
+                return new IndexProblem(r, "width/height", string.Create(CultureInfo.InvariantCulture, $"{Widths[r]}x{Heights[r]} is negative"));
+            }
+
+            end = recordEnd;
+        }
+
+        return null;
+    }
+
+    /// <summary>Throws a <see cref="RecordFormatException"/> naming <paramref name="indexPath"/> when
+    /// <see cref="FindProblem"/> finds one.</summary>
+    public void Validate(string indexPath, long shardBytes, int classCount)
+    {
+        if (FindProblem(shardBytes, classCount) is { } problem)
+        {
+            throw new RecordFormatException(indexPath, problem.Field, problem.Record, problem.Problem);
+        }
+    }
+
     public byte[] ToBytes()
     {
         var proto = new ShardIndexProto
@@ -87,7 +153,7 @@ public sealed class ShardIndex
     {
         if (file.Length < HeaderSize || !file[..Magic.Length].SequenceEqual(Magic))
         {
-            throw new InvalidDataException($"{path}: not a shard index (bad magic)");
+            throw new RecordFormatException(path, null, -1, "not a shard index (bad magic)");
         }
 
         int rawLength = BinaryPrimitives.ReadInt32LittleEndian(file[8..]);
@@ -97,19 +163,19 @@ public sealed class ShardIndex
         long compressedLength = file.Length - HeaderSize;
         if (rawLength < 0 || rawLength > 1 << 30 || rawLength > compressedLength * 255)
         {
-            throw new InvalidDataException($"{path}: corrupt shard index (length {rawLength})");
+            throw new RecordFormatException(path, null, -1, $"corrupt shard index (length {rawLength})");
         }
 
         byte[] raw = new byte[rawLength];
         int decoded = LZ4Codec.Decode(file[HeaderSize..], raw);
         if (decoded != rawLength)
         {
-            throw new InvalidDataException($"{path}: corrupt shard index (LZ4 block does not decode to {rawLength} bytes)");
+            throw new RecordFormatException(path, null, -1, $"corrupt shard index (LZ4 block does not decode to {rawLength} bytes)");
         }
 
         if (Format.Crc32C.Compute(raw) != crc)
         {
-            throw new InvalidDataException($"{path}: corrupt shard index (CRC-32C mismatch)");
+            throw new RecordFormatException(path, null, -1, "corrupt shard index (CRC-32C mismatch)");
         }
 
         ShardIndexProto proto;
@@ -119,13 +185,13 @@ public sealed class ShardIndex
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw new InvalidDataException($"{path}: corrupt shard index ({e.Message})", e);
+            throw new RecordFormatException(path, null, -1, $"corrupt shard index ({e.Message})");
         }
 
         if (proto.FormatVersion > RecordFormat.Version)
         {
-            throw new InvalidDataException(
-                $"{path}: index format version {proto.FormatVersion} is newer than this reader ({RecordFormat.Version})");
+            throw new RecordFormatException(path, "formatVersion", -1,
+                $"index format version {proto.FormatVersion} is newer than this reader ({RecordFormat.Version})");
         }
 
         try
@@ -135,7 +201,7 @@ public sealed class ShardIndex
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"{path}: corrupt shard index ({e.Message})", e);
+            throw new RecordFormatException(path, null, -1, $"corrupt shard index ({e.Message})");
         }
     }
 
@@ -179,3 +245,6 @@ public sealed class ShardIndex
         return entries;
     }
 }
+
+/// <summary>What is wrong with an index: the record (-1 for the whole index), the field, the problem in words.</summary>
+public readonly record struct IndexProblem(int Record, string Field, string Problem);

@@ -36,6 +36,10 @@ public static class JpegHeader
     private const byte App14 = 0xEE;
     private const ushort ExifOrientationTag = 0x0112;
 
+    /// <summary>The default pixel limit of every tool (make-records --max-pixels, index, verify): PIL's
+    /// Image.MAX_IMAGE_PIXELS * 2, the size at which PIL refuses to decode, 178,956,970 pixels.</summary>
+    public const long DefaultMaxPixels = 178_956_970;
+
     /// <summary>True when the bytes start with a JPEG SOI marker.</summary>
     public static bool IsJpeg(ReadOnlySpan<byte> data) => data.Length >= 3 && data[0] == Marker && data[1] == Soi && data[2] == Marker;
 

@@ -18,7 +18,10 @@ internal static class ShardScanner
     /// <summary>Stored label used for records without <c>image/class/label</c>.</summary>
     public const long MissingLabel = long.MinValue;
 
-    public static ScannedShard Scan(string shardPath, bool verifyCrc)
+    /// <param name="shardPath">The shard.</param>
+    /// <param name="verifyCrc">Check both CRCs of every record.</param>
+    /// <param name="maxPixels">Refuse (a <see cref="RecordFormatException"/>) a record whose JPEG header claims more pixels.</param>
+    public static ScannedShard Scan(string shardPath, bool verifyCrc, long maxPixels = long.MaxValue)
     {
         var offsets = new List<long>();
         var lengths = new List<int>();
@@ -47,7 +50,14 @@ internal static class ShardScanner
             }
 
             int width = example.Width, height = example.Height;
-            if ((width <= 0 || height <= 0) && JpegHeader.TryParse(example.Encoded.Span, out JpegInfo info, out _))
+            bool parsed = JpegHeader.TryParse(example.Encoded.Span, out JpegInfo info, out _);
+            if (parsed && info.Pixels > maxPixels)
+            {
+                throw new RecordFormatException(shardPath, "image/encoded", record.RecordInShard,
+                    $"the JPEG header claims {info.Width}x{info.Height} = {info.Pixels} pixels, more than --max-pixels {maxPixels}");
+            }
+
+            if ((width <= 0 || height <= 0) && parsed)
             {
                 width = info.Width;
                 height = info.Height;

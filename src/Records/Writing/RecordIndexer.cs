@@ -1,18 +1,30 @@
 using System.Security.Cryptography;
 using Loader.Records.Index;
+using Loader.Records.Jpeg;
 
 namespace Loader.Records.Writing;
 
 /// <summary>
 /// Adds our index, DALI's index and a manifest beside TFRecord files another tool wrote, without rewriting them:
 /// every record is read front to back with its CRCs checked (a bad record stops with an error naming it), then
-/// <c>.index</c> and <c>.idx</c> are written beside each shard and <c>manifest.json</c> into the folder.
+/// <c>.index</c> and <c>.idx</c> are written beside each shard and <c>manifest.json</c> into the folder, last: a folder
+/// with a manifest is one whose every shard was indexed. A record whose JPEG header claims more than
+/// <c>maxPixels</c> pixels stops it with an error naming the record (the files are not rewritten, so it cannot be
+/// skipped: re-shard with make-records, which skips it).
 /// </summary>
 public static class RecordIndexer
 {
-    public static DatasetManifest IndexInPlace(string directory, string? name = null)
+    public static DatasetManifest IndexInPlace(string directory, string? name = null, long maxPixels = JpegHeader.DefaultMaxPixels)
     {
-        RecordDataset.PlainShards plain = RecordDataset.IndexPlainShards(directory, verifyCrc: true, trustOwnIndexes: false);
+        // A manifest from an earlier run must not outlive a failed one: it is written again, last.
+        string manifestPath = Path.Combine(directory, ShardNaming.ManifestFileName);
+        File.Delete(manifestPath);
+        RecordDataset.PlainShards plain = RecordDataset.IndexPlainShards(directory, verifyCrc: true, trustOwnIndexes: false, maxPixels);
+        if (ShardNaming.NumberingProblem(plain.Paths.Select(Path.GetFileName).OfType<string>()) is { } missing)
+        {
+            throw new RecordFormatException(directory, null, -1, $"{missing}: an incomplete set gets no manifest");
+        }
+
         var shards = new List<ManifestShard>(plain.Paths.Length);
         var counts = new long[plain.Classes.Length];
         for (int s = 0; s < plain.Paths.Length; s++)
@@ -50,7 +62,7 @@ public static class RecordIndexer
         {
             LabelBase = plain.LabelBase,
         };
-        manifest.Write(Path.Combine(directory, ShardNaming.ManifestFileName));
+        manifest.Write(manifestPath);
         return manifest;
     }
 }

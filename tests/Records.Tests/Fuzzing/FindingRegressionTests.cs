@@ -15,7 +15,7 @@ public class FindingRegressionTests
         byte[] file = File.ReadAllBytes(Finding("index", "finding-1GB-claim-in-20-bytes"))[1..];
         Assert.Equal(1 << 30, BinaryPrimitives.ReadInt32LittleEndian(file.AsSpan(8)));
         long before = GC.GetAllocatedBytesForCurrentThread();
-        var e = Assert.Throws<InvalidDataException>(() => ShardIndex.FromBytes(file, "bomb.index"));
+        var e = Assert.Throws<RecordFormatException>(() => ShardIndex.FromBytes(file, "bomb.index"));
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 10);
         Assert.Equal("bomb.index: corrupt shard index (length 1073741824)", e.Message);
     }
@@ -26,35 +26,32 @@ public class FindingRegressionTests
     public void IndexFoundByTheFuzzer_IsRefusedAsCorrupt(string name)
     {
         byte[] file = File.ReadAllBytes(Finding("index", name))[1..];
-        var e = Assert.Throws<InvalidDataException>(() => ShardIndex.FromBytes(file, "fuzzed.index"));
+        var e = Assert.Throws<RecordFormatException>(() => ShardIndex.FromBytes(file, "fuzzed.index"));
         Assert.StartsWith("fuzzed.index: corrupt shard index (length ", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void ManifestWithANullFile_IsRefusedNamingTheField()
     {
-        var e = Assert.Throws<InvalidDataException>(() =>
+        var e = Assert.Throws<RecordFormatException>(() =>
             DatasetManifest.FromJson(File.ReadAllText(Finding("manifest", "finding-file-null.json")), "m.json"));
-        Assert.StartsWith("m.json: not a valid manifest (", e.Message, StringComparison.Ordinal);
-        // System.Text.Json names the constructor parameter ('File') and its type.
-        Assert.Contains("'file'", e.Message, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("ManifestShard", e.Message, StringComparison.Ordinal);
+        Assert.Equal("m.json: shards[0].file: missing, null or empty", e.Message);
     }
 
     [Fact]
     public void ManifestWithANullShard_IsRefusedNamingIt()
     {
-        var e = Assert.Throws<InvalidDataException>(() =>
+        var e = Assert.Throws<RecordFormatException>(() =>
             DatasetManifest.FromJson(File.ReadAllText(Finding("manifest", "finding-shard-null.json")), "m.json"));
-        Assert.Equal("m.json: not a valid manifest (shards[0] is null)", e.Message);
+        Assert.StartsWith("m.json: shards[0]", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void ManifestMissingAField_IsRefusedNamingIt()
     {
         const string json = """{"formatVersion":1,"name":"x","recordCount":0,"classes":[{"index":0,"name":"a","count":0}],"shards":[]}""";
-        var e = Assert.Throws<InvalidDataException>(() => DatasetManifest.FromJson(json, "m.json"));
-        Assert.Contains("'synset'", e.Message, StringComparison.Ordinal);
+        var e = Assert.Throws<RecordFormatException>(() => DatasetManifest.FromJson(json, "m.json"));
+        Assert.Contains("synset", e.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -65,9 +62,9 @@ public class FindingRegressionTests
     [InlineData("finding-missing-field-4")]
     public void ManifestFoundByTheFuzzer_IsRefusedAsInvalid(string name)
     {
-        var e = Assert.Throws<InvalidDataException>(() =>
+        var e = Assert.Throws<RecordFormatException>(() =>
             DatasetManifest.FromJson(File.ReadAllText(Finding("manifest", name)), "m.json"));
-        Assert.StartsWith("m.json: not a valid manifest (", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("m.json: ", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -29,14 +29,14 @@ public class ShardIndexTests
     }
 
     [Fact]
-    public void FromBytes_CorruptFile_ThrowsInvalidDataNamingIt()
+    public void FromBytes_CorruptFile_ThrowsRecordFormatExceptionNamingIt()
     {
         byte[] bytes = new ShardIndex("x", 1, [0], [1], [1], [1], [1], [1]).ToBytes();
         bytes[^1] ^= 0xFF;
         bytes[^2] ^= 0xFF;
         var e = Assert.ThrowsAny<Exception>(() => ShardIndex.FromBytes(bytes, "bad.index"));
-        Assert.True(e is InvalidDataException, e.ToString());
-        Assert.Contains("bad.index", e.Message, StringComparison.Ordinal);
-        Assert.Throws<InvalidDataException>(() => ShardIndex.FromBytes("nope"u8, "bad.index"));
+        Assert.True(e is RecordFormatException, e.ToString());
+        Assert.StartsWith("bad.index: corrupt shard index", e.Message, StringComparison.Ordinal);
+        Assert.Equal("bad.index: not a shard index (bad magic)", Assert.Throws<RecordFormatException>(() => ShardIndex.FromBytes("nope"u8, "bad.index")).Message);
     }
 }

@@ -28,10 +28,10 @@ public class JpegHeaderTests
     [Fact]
     public void TryParse_ExifOrientation_IsRead()
     {
-        byte[] jpeg = WithExifOrientation(TestImages.Jpeg(30, 10), 6, bigEndian: true);
+        byte[] jpeg = TestImages.WithExifOrientation(TestImages.Jpeg(30, 10), 6, bigEndian: true);
         Assert.True(JpegHeader.TryParse(jpeg, out JpegInfo info, out _));
         Assert.Equal(6, info.Orientation);
-        Assert.True(JpegHeader.TryParse(WithExifOrientation(TestImages.Jpeg(30, 10), 3, bigEndian: false), out info, out _));
+        Assert.True(JpegHeader.TryParse(TestImages.WithExifOrientation(TestImages.Jpeg(30, 10), 3, bigEndian: false), out info, out _));
         Assert.Equal(3, info.Orientation);
     }
 
@@ -47,17 +47,5 @@ public class JpegHeaderTests
 
         Assert.False(JpegHeader.TryParse("not a jpeg"u8, out _, out string? notJpeg));
         Assert.Contains("not a JPEG", notJpeg, StringComparison.Ordinal);
-    }
-
-    /// <summary>Inserts an EXIF APP1 segment with one IFD0 entry (Orientation) after SOI.</summary>
-    internal static byte[] WithExifOrientation(byte[] jpeg, int orientation, bool bigEndian)
-    {
-        byte[] tiff = bigEndian
-            ? [(byte)'M', (byte)'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, (byte)orientation, 0, 0, 0, 0, 0, 0, 0]
-            : [(byte)'I', (byte)'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, (byte)orientation, 0, 0, 0, 0, 0, 0, 0, 0];
-        byte[] body = [.. "Exif\0\0"u8, .. tiff];
-        int length = body.Length + 2;
-        byte[] app1 = [0xFF, 0xE1, (byte)(length >> 8), (byte)length, .. body];
-        return [.. jpeg.AsSpan(0, 2), .. app1, .. jpeg.AsSpan(2)];
     }
 }

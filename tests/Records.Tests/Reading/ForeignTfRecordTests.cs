@@ -1,4 +1,5 @@
 using System.Text;
+using Loader.Records.Reading;
 
 namespace Loader.Records.Tests.Reading;
 
@@ -20,8 +21,7 @@ public class ForeignTfRecordTests
             using var stream = File.Create(Path.Combine(dir.Path, file));
             for (int r = 0; r < 5; r++)
             {
-                byte[] image = new byte[random.Next(10, 3000)];
-                random.NextBytes(image);
+                byte[] image = TestImages.Jpeg(random.Next(8, 40), random.Next(8, 40), seed: random.Next());
                 int storedLabel = random.Next(1, 6); // 1-based, as TensorFlow's ImageNet scripts write.
                 WriteRecord(stream, EncodeExample(image, storedLabel, $"n0000000{storedLabel}"));
                 expected.Add((image, storedLabel - 1));
@@ -47,7 +47,8 @@ public class ForeignTfRecordTests
             }
         }
 
-        Assert.True(Loader.Records.Reading.DatasetVerifier.Verify(dir.Path).Ok);
+        VerificationReport report = DatasetVerifier.Verify(dir.Path);
+        Assert.True(report.Ok, string.Join('\n', report.Problems));
     }
 
     [Theory]
@@ -62,8 +63,7 @@ public class ForeignTfRecordTests
         {
             for (int r = 0; r < 6; r++)
             {
-                byte[] image = new byte[random.Next(10, 2000)];
-                random.NextBytes(image);
+                byte[] image = TestImages.Jpeg(random.Next(8, 40), random.Next(8, 40), seed: random.Next());
                 int label = r % 3;
                 WriteRecord(stream, EncodeExample(image, label + labelBase, $"s{label}"));
                 expected.Add((image, label));
@@ -77,7 +77,7 @@ public class ForeignTfRecordTests
         Assert.Equal(labelBase, manifest.LabelBase);
         Assert.Equal([2L, 2L, 2L], manifest.Classes.Select(c => c.Count));
         Assert.True(File.Exists(Path.Combine(dir.Path, "val.tfrecords.idx")));
-        Assert.True(Loader.Records.Reading.DatasetVerifier.Verify(dir.Path).Ok);
+        Assert.True(DatasetVerifier.Verify(dir.Path).Ok);
 
         using var dataset = RecordDataset.Open(dir.Path);
         Assert.NotNull(dataset.Manifest);
@@ -90,7 +90,7 @@ public class ForeignTfRecordTests
         }
     }
 
-    private static void WriteRecord(Stream stream, byte[] payload)
+    internal static void WriteRecord(Stream stream, byte[] payload)
     {
         byte[] length = BitConverter.GetBytes((ulong)payload.Length);
         stream.Write(length);
@@ -115,7 +115,7 @@ public class ForeignTfRecordTests
         return unchecked(((crc >> 15) | (crc << 17)) + 0xa282ead8);
     }
 
-    private static byte[] EncodeExample(byte[] image, long label, string synset)
+    internal static byte[] EncodeExample(byte[] image, long label, string synset)
     {
         byte[] features = [
             .. Field(1, Entry("image/class/synset", Field(1, Field(1, Encoding.UTF8.GetBytes(synset))))),

@@ -13,16 +13,17 @@ internal static class IndexCommand
     {
         var directory = new Argument<string>("DIR") { Description = "Folder of TFRecord files (*.tfrecord, *.tfrecords, NAME-00000-of-00010)" };
         var name = new Option<string?>("--name") { Description = "Data set name in the manifest (default: the folder's name)" };
+        var maxPixels = new Option<long>("--max-pixels") { Description = "Refuse a record whose JPEG header claims more pixels", DefaultValueFactory = _ => Loader.Records.Jpeg.JpegHeader.DefaultMaxPixels };
         var command = new Command("index", "Index existing TFRecord files in place: .index, DALI .idx and manifest.json beside them; checks every CRC")
         {
-            directory, name,
+            directory, name, maxPixels,
         };
         command.SetAction(parse =>
         {
             string dir = parse.GetValue(directory)!;
             try
             {
-                DatasetManifest manifest = ConsoleProgress.Run("index", () => 0, () => 0, _ => RecordIndexer.IndexInPlace(dir, parse.GetValue(name)));
+                DatasetManifest manifest = ConsoleProgress.Run("index", () => 0, () => 0, _ => RecordIndexer.IndexInPlace(dir, parse.GetValue(name), parse.GetValue(maxPixels)));
                 AnsiConsole.MarkupLineInterpolated(
                     $"indexed {manifest.RecordCount:N0} records in {manifest.Shards.Count} shard(s), {manifest.Classes.Count} classes (stored labels {manifest.LabelBase}-based): {Path.Combine(dir, ShardNaming.ManifestFileName)}");
                 return 0;
@@ -30,7 +31,7 @@ internal static class IndexCommand
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
             {
                 ErrorOutput.Print(e);
-                return e is Loader.Records.RecordCorruptException ? 1 : 2;
+                return e is Loader.Records.RecordCorruptException or Loader.Records.RecordFormatException ? 1 : 2;
             }
         });
         return command;

@@ -24,11 +24,15 @@ internal static class MakeCommand
         var quality = new Option<int>("--quality") { Description = "JPEG quality of re-encoded images", DefaultValueFactory = _ => 95 };
         var report = new Option<string?>("--report") { Description = "Write a JSON report: one entry per input file (status, reason, shard, record)" };
         var strict = new Option<bool>("--strict") { Description = "Exit non-zero when any input was skipped" };
+        var applyExif = new Option<bool>("--apply-exif-orientation") { Description = "Re-encode JPEGs with an EXIF rotation upright (default: stored byte for byte, as TensorFlow, torchvision and PIL keep them)" };
+        var allowEmpty = new Option<bool>("--allow-empty-classes") { Description = "Keep class folders without files as classes with no records (default: an error)" };
+        var allowPartial = new Option<bool>("--allow-partial") { Description = "TFRecord input: take the files there even when the set cannot be shown complete (no manifest)" };
 
         var command = new RootCommand("Turns an image folder, a file list or TFRecord files into shuffled, sanitized, indexed TFRecord shards.\n"
                                       + "Subcommands: verify DIR, inspect DIR, index DIR, demo OUT.")
         {
-            input, output, fileList, name, shards, shardSize, seed, threads, maxPixels, maxSide, quality, report, strict,
+            input, output, fileList, name, shards, shardSize, seed, threads, maxPixels, maxSide, quality, report, strict, applyExif,
+            allowEmpty, allowPartial,
         };
         command.SetAction(parse =>
         {
@@ -41,10 +45,13 @@ internal static class MakeCommand
                     Shards = parse.GetValue(shards),
                     ShardSize = ParseSize(parse.GetValue(shardSize)!),
                     Seed = parse.GetValue(seed),
-                    Threads = Math.Max(1, parse.GetValue(threads)),
-                    Sanitize = new SanitizeOptions(parse.GetValue(maxPixels), parse.GetValue(maxSide), Math.Clamp(parse.GetValue(quality), 1, 100)),
+                    Threads = parse.GetValue(threads),
+                    Sanitize = new SanitizeOptions(parse.GetValue(maxPixels), parse.GetValue(maxSide), parse.GetValue(quality),
+                                                   parse.GetValue(applyExif)),
                     ReportPath = parse.GetValue(report),
                     Strict = parse.GetValue(strict),
+                    AllowEmptyClasses = parse.GetValue(allowEmpty),
+                    AllowPartial = parse.GetValue(allowPartial),
                 };
                 return Run(options);
             }
@@ -78,7 +85,7 @@ internal static class MakeCommand
         table.AddRow("time", $"{seconds:N2} s, {report.InputFiles / seconds:N0} files/s, {bytes / 1e6 / seconds:N1} MB/s");
         AnsiConsole.Write(table);
 
-        var reasons = report.Files.Where(f => f.Status != "written").GroupBy(f => (f.Status, Reason: ReasonKind(f.Reason)))
+        var reasons = report.NotWritten.GroupBy(f => (f.Status, Reason: ReasonKind(f.Reason)))
                                   .OrderByDescending(g => g.Count()).ToList();
         if (reasons.Count > 0)
         {
@@ -124,7 +131,7 @@ internal static class MakeCommand
             _ when t.EndsWith('B') => (t[..^1], 1L),
             _ => (t, 1L),
         };
-        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || value <= 0)
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || value <= 0 || value * unit > long.MaxValue / 2)
         {
             throw new ArgumentException($"--shard-size: cannot read \"{text}\" (use e.g. 128MB or 1GB)");
         }

@@ -18,22 +18,24 @@ internal readonly record struct RentedBytes(byte[] Array, int Offset, int Length
     }
 }
 
-/// <summary>Where an input's bytes come from: a file, or a record of an existing TFRecord data set.</summary>
+/// <summary>Where the inputs' bytes come from: files under a folder, or the records of an existing TFRecord data set.
+/// One per input set, shared by its items (an item carries no per-input source object).</summary>
 internal abstract record InputSource
 {
     /// <summary>Reads the whole input into a pooled buffer (large inputs would otherwise churn the large object heap).</summary>
-    public abstract RentedBytes Read();
+    public abstract RentedBytes Read(InputItem item);
 }
 
-internal sealed record FileSource(string FullPath) : InputSource
+internal sealed record FileSource(string Root) : InputSource
 {
-    public override RentedBytes Read()
+    public override RentedBytes Read(InputItem item)
     {
-        using SafeFileHandle file = File.OpenHandle(FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+        string fullPath = Path.Combine(Root, item.RelativePath);
+        using SafeFileHandle file = File.OpenHandle(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
         long length = RandomAccess.GetLength(file);
         if (length > Array.MaxLength)
         {
-            throw new IOException($"{FullPath}: {length} bytes is too large for one record");
+            throw new IOException($"{fullPath}: {length} bytes is too large for one record");
         }
 
         if (length == 0)
@@ -67,14 +69,14 @@ internal sealed record FileSource(string FullPath) : InputSource
 }
 
 /// <summary>A record of an opened <see cref="RecordDataset"/>: read with its CRCs checked.</summary>
-internal sealed record RecordSource(RecordDataset Dataset, long SampleId) : InputSource
+internal sealed record RecordSource(RecordDataset Dataset) : InputSource
 {
-    public override RentedBytes Read()
+    public override RentedBytes Read(InputItem item)
     {
         byte[] buffer = [];
         try
         {
-            EncodedImage image = Dataset.ReadImage(SampleId, ref buffer);
+            EncodedImage image = Dataset.ReadImage(item.Id, ref buffer);
             return new RentedBytes(buffer, image.Offset, image.Length);
         }
         catch
@@ -89,8 +91,9 @@ internal sealed record RecordSource(RecordDataset Dataset, long SampleId) : Inpu
     }
 }
 
-/// <summary>One input: its path relative to the input (as the report names it), 0-based label, size for planning.</summary>
-internal sealed record InputItem(string RelativePath, int Label, long Size, InputSource Source);
+/// <summary>One input: its path relative to the input (as the report names it), 0-based label, size for planning, where
+/// its bytes are and, for a record input, its sample id.</summary>
+internal sealed record InputItem(string RelativePath, int Label, long Size, InputSource Source, long Id);
 
 /// <summary>What an input scan found: the kind of input, classes (0-based, sorted), and the items in a stable order.</summary>
 internal sealed record InputSet(string Root, string Kind, IReadOnlyList<ClassInfo> Classes, IReadOnlyList<InputItem> Items)

@@ -26,7 +26,7 @@ internal sealed record JobResult(DatasetManifest Manifest, RunReport Report);
 /// </summary>
 internal sealed class MakeRecordsJob(MakeRecordsOptions options)
 {
-    public const string WorkFolderName = ".make-records";
+    public const string WorkFolderName = ShardNaming.WorkFolderName;
     private const int ChunkSize = 32;
 
     private long _itemsDone;
@@ -45,26 +45,40 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
     public JobResult Run(CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
-        if (string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(Options.Input)),
-                          Path.TrimEndingDirectorySeparator(Path.GetFullPath(Options.Output)), StringComparison.Ordinal))
+        Options.Validate();
+        string input = Path.TrimEndingDirectorySeparator(Path.GetFullPath(Options.Input));
+        string output = Path.TrimEndingDirectorySeparator(Path.GetFullPath(Options.Output));
+        if (string.Equals(input, output, StringComparison.Ordinal))
         {
             throw new ArgumentException("--output must differ from --input (to index TFRecord files where they are, use: make-records index DIR)");
         }
 
-        using InputSet inputs = InputScanner.Scan(Options.Input, Options.FileList);
-        ItemsTotal = inputs.Items.Count;
-        string name = Options.Name ?? DefaultName(Options.Input);
-        int[] order = SeededShuffle.Permutation(inputs.Items.Count, Options.Seed);
-        long totalBytes = inputs.Items.Sum(i => i.Size);
-        int shardCount = Options.Shards ?? (int)Math.Clamp((totalBytes + Options.ShardSize - 1) / Math.Max(1, Options.ShardSize), 1, 99_999);
-        if (shardCount is < 1 or > 99_999)
+        // An output inside the input would be read back as input by the next run (and its shards as images).
+        string realInput = Interop.LibC.RealPath(input) ?? input;
+        string realOutput = RealPathOfNew(output);
+        if (IsInside(output, input) || IsInside(realOutput, realInput))
         {
-            throw new ArgumentException($"--shards must be between 1 and 99999 (got {shardCount})");
+            throw new ArgumentException($"--output {Options.Output} is inside --input {Options.Input}: choose an output folder outside the input");
         }
 
         Directory.CreateDirectory(Options.Output);
         string workFolder = Path.Combine(Options.Output, WorkFolderName);
         Directory.CreateDirectory(workFolder);
+        using OutputLock outputLock = OutputLock.Take(workFolder, Options.Output);
+
+        using InputSet inputs = InputScanner.Scan(Options.Input, Options.FileList, Options.AllowEmptyClasses, Options.AllowPartial);
+        ItemsTotal = inputs.Items.Count;
+        string name = Options.Name ?? DefaultName(Options.Input);
+        int[] order = SeededShuffle.Permutation(inputs.Items.Count, Options.Seed);
+        long totalBytes = inputs.Items.Sum(i => i.Size);
+        long planned = Options.Shards ?? Math.Max(1, (totalBytes + Options.ShardSize - 1) / Options.ShardSize);
+        if (planned > MakeRecordsOptions.MaxShards)
+        {
+            throw new ArgumentException(
+                $"--shard-size {Options.ShardSize} bytes would cut {totalBytes} input bytes into {planned} shards, more than {MakeRecordsOptions.MaxShards}: raise --shard-size");
+        }
+
+        int shardCount = (int)planned;
         RemoveStaleFiles(name, shardCount);
 
         var sanitizer = new ImageSanitizer(Options.Sanitize);
@@ -76,9 +90,13 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         {
             Parallel.For(0, shardCount, new ParallelOptions { MaxDegreeOfParallelism = outer, CancellationToken = cancellationToken }, shard =>
             {
-                int start = (int)((long)shard * order.Length / shardCount);
-                int end = (int)((long)(shard + 1) * order.Length / shardCount);
-                InputItem[] items = [.. order[start..end].Select(i => inputs.Items[i])];
+                ReadOnlySpan<int> planned = new ShardPlan(order, shardCount).Items(shard);
+                var items = new InputItem[planned.Length];
+                for (int i = 0; i < items.Length; i++)
+                {
+                    items[i] = inputs.Items[planned[i]];
+                }
+
                 string shardPath = Path.Combine(Options.Output, ShardNaming.ShardFileName(name, shard, shardCount));
                 string checkpointPath = Path.Combine(workFolder, Path.GetFileName(shardPath) + ".json");
                 string digest = PlanDigest(name, shard, shardCount, inputs, items);
@@ -103,22 +121,27 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         }
 
         var counts = new long[inputs.Classes.Count];
-        foreach (int label in results.SelectMany(r => r.Labels))
+        foreach (ShardCheckpoint result in results)
         {
-            counts[label]++;
+            for (int i = 0; i < result.Labels.Length; i++)
+            {
+                counts[result.Labels[i]] += result.Counts[i];
+            }
         }
 
-        List<InputOutcome> outcomes = [.. results.SelectMany(r => r.Outcomes)
-                                                 .Concat(inputs.Ignored.Select(i => new InputOutcome(i.Path, "skipped", i.Reason, -1, null, null)))
-                                                 .OrderBy(o => o.Path, StringComparer.Ordinal)];
+        // Only the inputs that were not written as they are are remembered one by one; the rest follow from the plan.
+        var plan = new ShardPlan(order, shardCount);
+        List<InputOutcome> notWritten = [.. NotWritten(results, plan, inputs, name)
+                                              .Concat(inputs.Ignored.Select(i => new InputOutcome(i.Path, Skipped, i.Reason, -1, null, null)))];
         long inputFiles = inputs.Items.Count + inputs.Ignored.Count;
-        long written = outcomes.Count(o => o.Status == "written");
-        long reencoded = outcomes.Count(o => o.Status == "reencoded");
-        long skipped = outcomes.Count(o => o.Status == "skipped");
+        long reencoded = notWritten.Count(o => o.Status == Reencoded);
+        long skipped = notWritten.Count(o => o.Status == Skipped);
+        long records = results.Sum(r => r.Shard.Records);
+        long written = records - reencoded;
         var manifest = new DatasetManifest(
             RecordFormat.Version,
             name,
-            results.Sum(r => r.Shard.Records),
+            records,
             [.. inputs.Classes.Select(c => new ManifestClass(c.Index, c.Synset, c.Name, counts[c.Index]))],
             [.. results.Select(r => r.Shard)],
             new ManifestSource(Options.Input, inputs.Kind, Options.Seed, inputFiles, written, reencoded, skipped,
@@ -126,27 +149,47 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         manifest.Write(Path.Combine(Options.Output, ShardNaming.ManifestFileName));
 
         var report = new RunReport(Options.Input, Options.Output, inputs.Kind, inputFiles, written, reencoded, skipped,
-                                   manifest.RecordCount, shardCount, reused, Math.Round(clock.Elapsed.TotalSeconds, 3), outcomes);
+                                   manifest.RecordCount, shardCount, reused, Math.Round(clock.Elapsed.TotalSeconds, 3), notWritten);
         if (Options.ReportPath is { } reportPath)
         {
-            string? folder = Path.GetDirectoryName(Path.GetFullPath(reportPath));
-            if (folder is not null)
-            {
-                Directory.CreateDirectory(folder);
-            }
-
-            File.WriteAllText(reportPath, JsonSerializer.Serialize(report, JobJsonContext.Default.RunReport) + "\n");
+            RunReportWriter.Write(reportPath, report, inputs, plan, results, name);
         }
 
         return new JobResult(manifest, report);
     }
 
+    public const string Written = "written";
+    public const string Reencoded = "reencoded";
+    public const string Skipped = "skipped";
+
+    /// <summary>The skipped and re-encoded inputs of every shard, with where the re-encoded ones landed.</summary>
+    private static IEnumerable<InputOutcome> NotWritten(ShardCheckpoint[] results, ShardPlan plan, InputSet inputs, string name)
+    {
+        for (int s = 0; s < results.Length; s++)
+        {
+            string shardFile = ShardNaming.ShardFileName(name, s, results.Length);
+            int skippedBefore = 0;
+            foreach (ItemOutcome outcome in results[s].NotWritten)
+            {
+                InputItem item = inputs.Items[plan.ItemAt(s, outcome.Item)];
+                if (outcome.Status == Skipped)
+                {
+                    skippedBefore++;
+                    yield return new InputOutcome(item.RelativePath, Skipped, outcome.Reason, item.Label, null, null);
+                }
+                else
+                {
+                    yield return new InputOutcome(item.RelativePath, outcome.Status, outcome.Reason, item.Label, shardFile, outcome.Item - skippedBefore);
+                }
+            }
+        }
+    }
+
     private ShardCheckpoint WriteShard(string shardPath, string digest, InputItem[] items, InputSet inputs, ImageSanitizer sanitizer,
                                        int threads, CancellationToken cancellationToken)
     {
-        string shardFile = Path.GetFileName(shardPath);
-        var outcomes = new List<InputOutcome>(items.Length);
-        var labels = new List<int>(items.Length);
+        var notWritten = new List<ItemOutcome>();
+        var classCounts = new SortedDictionary<int, long>();
         var framed = new List<FramedRecord>(ChunkSize);
         // With more than one thread, chunk k+1 is read, sanitized and framed (serialized, checksummed) on workers while
         // this thread writes chunk k with one gather write and adds it to the shard's SHA-256.
@@ -171,15 +214,16 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
                     InputItem item = items[chunk + i];
                     if (input.Status == SanitizeStatus.Skipped)
                     {
-                        outcomes.Add(new InputOutcome(item.RelativePath, "skipped", input.Reason, item.Label, null, null));
+                        notWritten.Add(new ItemOutcome(chunk + i, Skipped, input.Reason));
                         continue;
                     }
 
-                    int record = writer.Count + framed.Count;
                     framed.Add(new FramedRecord(input.Record.AsMemory(0, input.RecordLength), input.PayloadCrc, item.Label, input.Width, input.Height));
-                    labels.Add(item.Label);
-                    string status = input.Status == SanitizeStatus.Reencoded ? "reencoded" : "written";
-                    outcomes.Add(new InputOutcome(item.RelativePath, status, input.Reason, item.Label, shardFile, record));
+                    classCounts[item.Label] = classCounts.GetValueOrDefault(item.Label) + 1;
+                    if (input.Status == SanitizeStatus.Reencoded)
+                    {
+                        notWritten.Add(new ItemOutcome(chunk + i, Reencoded, input.Reason));
+                    }
                 }
 
                 writer.AppendFramed(framed);
@@ -194,7 +238,7 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         }
 
         ManifestShard shard = writer.Complete();
-        return new ShardCheckpoint(digest, shard, [.. labels], outcomes);
+        return new ShardCheckpoint(digest, shard, [.. classCounts.Keys], [.. classCounts.Values], notWritten);
     }
 
     private PreparedInput[] PrepareChunk(InputItem[] items, int chunk, InputSet inputs, ImageSanitizer sanitizer, int threads)
@@ -244,7 +288,7 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         RentedBytes bytes = default;
         try
         {
-            bytes = item.Source.Read();
+            bytes = item.Source.Read(item);
             Interlocked.Add(ref _bytesDone, bytes.Length);
             image = sanitizer.Sanitize(bytes.Memory);
         }
@@ -296,19 +340,20 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
     /// <summary>A digest of everything that determines a shard's bytes: a checkpoint with another digest is stale.</summary>
     private string PlanDigest(string name, int shard, int shardCount, InputSet inputs, InputItem[] items)
     {
-        var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"v{RecordFormat.Version}|{name}|{shard}/{shardCount}|{Options.Seed}|{Options.Sanitize}\n");
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Add(string text) => hash.AppendData(Encoding.UTF8.GetBytes(text));
+        Add(string.Create(CultureInfo.InvariantCulture, $"v{RecordFormat.Version}|{name}|{shard}/{shardCount}|{Options.Seed}|{Options.Sanitize}\n"));
         foreach (ClassInfo c in inputs.Classes)
         {
-            text.Append(CultureInfo.InvariantCulture, $"{c.Index}|{c.Synset}|{c.Name}\n");
+            Add(string.Create(CultureInfo.InvariantCulture, $"{c.Index}|{c.Synset}|{c.Name}\n"));
         }
 
         foreach (InputItem item in items)
         {
-            text.Append(CultureInfo.InvariantCulture, $"{item.RelativePath}|{item.Label}|{item.Size}\n");
+            Add(string.Create(CultureInfo.InvariantCulture, $"{item.RelativePath}|{item.Label}|{item.Size}\n"));
         }
 
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     /// <summary>Deletes temporary files and our shards of another shard count for this name: what is left after a
@@ -334,6 +379,26 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         }
 
         File.Delete(Path.Combine(Options.Output, ShardNaming.ManifestFileName));
+    }
+
+    private static bool IsInside(string path, string folder) =>
+        path.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    /// <summary>The real path of a folder that may not exist yet: its nearest existing ancestor's, resolved, plus the rest.</summary>
+    private static string RealPathOfNew(string path)
+    {
+        string? existing = path;
+        while (existing is not null && !Directory.Exists(existing))
+        {
+            existing = Path.GetDirectoryName(existing);
+        }
+
+        if (existing is null || Interop.LibC.RealPath(existing) is not { } real)
+        {
+            return path;
+        }
+
+        return Path.Join(real, Path.GetRelativePath(existing, path));
     }
 
     private static string DefaultName(string input)

@@ -26,5 +26,36 @@ internal sealed record MakeRecordsOptions(string Input, string Output)
 
     public bool Strict { get; init; }
 
+    /// <summary>Keep class folders without files as classes with no records (otherwise the run stops).</summary>
+    public bool AllowEmptyClasses { get; init; }
+
+    /// <summary>Take a folder of TFRecord input files that cannot be shown complete (no manifest, unnumbered names).</summary>
+    public bool AllowPartial { get; init; }
+
     public const long DefaultShardSize = 128L << 20;
+
+    /// <summary>The smallest --shard-size: smaller shards cost a file and an index each and save nothing.</summary>
+    public const long MinShardSize = 1L << 20;
+
+    public const int MaxShards = 99_999;
+
+    /// <summary>Every numeric option in range, or an <see cref="ArgumentException"/> naming the option: never a value
+    /// changed silently.</summary>
+    public void Validate()
+    {
+        static void Require(bool ok, string message)
+        {
+            if (!ok)
+            {
+                throw new ArgumentException(message);
+            }
+        }
+
+        Require(Threads >= 1, $"--threads must be at least 1 (got {Threads})");
+        Require(Shards is null or (>= 1 and <= MaxShards), $"--shards must be between 1 and {MaxShards} (got {Shards})");
+        Require(ShardSize >= MinShardSize, $"--shard-size must be at least 1MB (got {ShardSize} bytes)");
+        Require(Sanitize.MaxPixels >= 1, $"--max-pixels must be at least 1 (got {Sanitize.MaxPixels})");
+        Require(Sanitize.MaxSide is null or >= 1, $"--max-side must be at least 1 (got {Sanitize.MaxSide})");
+        Require(Sanitize.Quality is >= 1 and <= 100, $"--quality must be between 1 and 100 (got {Sanitize.Quality})");
+    }
 }

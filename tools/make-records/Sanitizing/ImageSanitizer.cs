@@ -7,7 +7,8 @@ namespace Loader.Tools.MakeRecords.Sanitizing;
 /// <summary>
 /// Decides, by content and not by file name, what becomes of each input. Baseline and progressive JPEGs the
 /// loader's decoders take as they are pass through byte for byte (only their headers are parsed). CMYK/YCCK,
-/// arithmetic-coded, lossless and 12-bit JPEGs, JPEGs with an EXIF rotation, anything over <c>--max-side</c>, and
+/// arithmetic-coded, lossless and 12-bit JPEGs, JPEGs with an EXIF rotation when <c>--apply-exif-orientation</c>
+/// asks for it (stored byte for byte otherwise), anything over <c>--max-side</c>, and
 /// other formats SkiaSharp decodes (PNG, GIF, BMP, WebP) are decoded and re-encoded as upright RGB JPEG. Empty,
 /// truncated, undecodable, non-image and oversized inputs are skipped with a reason. Thread-safe (stateless).
 /// </summary>
@@ -49,7 +50,7 @@ internal sealed class ImageSanitizer(SanitizeOptions options)
             { Precision: not 8 } => $"{info.Precision}-bit JPEG",
             { Lossless: true } => "lossless or hierarchical JPEG",
             { Arithmetic: true } => "arithmetic-coded JPEG",
-            { Orientation: not 1 } => $"EXIF orientation {info.Orientation} applied",
+            { Orientation: not 1 } when Options.ApplyExifOrientation => $"EXIF orientation {info.Orientation} applied",
             _ when ExceedsMaxSide(info.Width, info.Height) => $"downscaled to --max-side {Options.MaxSide}",
             _ => null,
         };
@@ -115,7 +116,8 @@ internal sealed class ImageSanitizer(SanitizeOptions options)
         }
 
         int width = info.Width, height = info.Height;
-        int turn = orientation ?? OrientationOf(codec.EncodedOrigin);
+        // The rotation is applied only when asked for, as PIL and torchvision leave it (a re-encode drops the tag).
+        int turn = !Options.ApplyExifOrientation ? 1 : orientation ?? OrientationOf(codec.EncodedOrigin);
         if (turn != 1)
         {
             pixels = Orientation.Apply(pixels, ref width, ref height, turn);

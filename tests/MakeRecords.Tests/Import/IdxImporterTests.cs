@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
-using Loader.Trainer.Datasets;
+using Loader.Tools.MakeRecords.Import;
 using SkiaSharp;
 
-namespace Loader.Trainer.Tests.Datasets;
+namespace Loader.Tools.MakeRecords.Tests.Import;
 
 public sealed class IdxImporterTests : IDisposable
 {

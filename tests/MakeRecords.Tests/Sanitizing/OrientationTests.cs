@@ -1,6 +1,6 @@
 using Loader.Tools.MakeRecords.Sanitizing;
 
-namespace Loader.Records.Tests.MakeRecords;
+namespace Loader.Tools.MakeRecords.Tests.Sanitizing;
 
 public class OrientationTests
 {

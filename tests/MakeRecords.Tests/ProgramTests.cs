@@ -1,7 +1,7 @@
 using Loader.Records.Index;
-using Loader.Tools.MakeRecords;
+using Loader.Records.Tests;
 
-namespace Loader.Records.Tests.MakeRecords;
+namespace Loader.Tools.MakeRecords.Tests;
 
 /// <summary>The command line as users call it: arguments, subcommands and exit codes.</summary>
 [Collection(ConsoleCollection.Name)]
@@ -29,6 +29,23 @@ public class ProgramTests
         File.WriteAllBytes(shard, bytes);
         Assert.Equal(1, Program.Main(["verify", records]));
         Assert.Equal(2, Program.Main(["--input", dir.Combine("missing"), "--output", dir.Combine("x")]));
+    }
+
+    [Fact]
+    public void Main_VerifyExitCodes_MissingShardIs1_AllowPartialIs0_BadOptionsAre2()
+    {
+        using var dir = new TempDirectory();
+        Assert.Equal(0, Program.Main(["demo", dir.Combine("demo"), "--classes", "2", "--per-class", "3", "--val-per-class", "0", "--seed", "1"]));
+        string records = dir.Combine("records");
+        Assert.Equal(0, Program.Main(["--input", dir.Combine("demo", "train"), "--output", records, "--shards", "3"]));
+        File.Delete(Path.Combine(records, ShardNaming.ShardFileName("train", 1, 3)));
+
+        Assert.Equal(1, Program.Main(["verify", records]));
+        Assert.Equal(0, Program.Main(["verify", records, "--allow-partial"]));
+        Assert.Equal(2, Program.Main(["verify", dir.Combine("nowhere")]));
+        Assert.Equal(2, Program.Main(["verify", records, "--threads", "0"]));
+        Assert.Equal(2, Program.Main(["--input", dir.Combine("demo", "train"), "--output", dir.Combine("other"), "--threads", "0"]));
+        Assert.Equal(2, Program.Main(["--input", dir.Combine("demo", "train"), "--output", dir.Combine("demo", "train", "out")]));
     }
 }
 

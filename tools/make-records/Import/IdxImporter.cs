@@ -2,14 +2,14 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using SkiaSharp;
 
-namespace Loader.Trainer.Datasets;
+namespace Loader.Tools.MakeRecords.Import;
 
 /// <summary>
 /// Converts an IDX image/label pair (MNIST, Fashion-MNIST; plain or .gz) into an ImageFolder tree of JPEGs,
 /// OUT/NN_name/NNNNN.jpg, which make-records turns into records. Class folders get a two-digit prefix so that
 /// their sorted order is the IDX label order.
 /// </summary>
-public static class IdxImporter
+internal static class IdxImporter
 {
     public static IReadOnlyList<string> FashionMnistClasses { get; } =
         ["t-shirt_top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle_boot"];

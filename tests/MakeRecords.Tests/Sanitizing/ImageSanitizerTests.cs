@@ -1,9 +1,9 @@
 using Loader.Records.Jpeg;
-using Loader.Records.Tests.Jpeg;
+using Loader.Records.Tests;
 using Loader.Tools.MakeRecords.Sanitizing;
 using SkiaSharp;
 
-namespace Loader.Records.Tests.MakeRecords;
+namespace Loader.Tools.MakeRecords.Tests.Sanitizing;
 
 public class ImageSanitizerTests
 {
@@ -63,7 +63,7 @@ public class ImageSanitizerTests
     }
 
     [Fact]
-    public void Sanitize_ExifOrientation6_IsAppliedAndTheSizeSwapped()
+    public void Sanitize_ExifOrientation6WithApplyExifOrientation_IsAppliedAndTheSizeSwapped()
     {
         // Left half red, right half blue, stored sideways with orientation 6 (display = rotate 90 clockwise).
         using var bitmap = new SKBitmap(new SKImageInfo(40, 20, SKColorType.Rgba8888, SKAlphaType.Premul));
@@ -75,7 +75,7 @@ public class ImageSanitizerTests
         }
 
         byte[] jpeg = bitmap.PeekPixels().Encode(new SKJpegEncoderOptions(95, SKJpegEncoderDownsample.Downsample444, SKJpegEncoderAlphaOption.Ignore))!.ToArray();
-        SanitizedImage result = _sanitizer.Sanitize(JpegHeaderTests.WithExifOrientation(jpeg, 6, bigEndian: false));
+        SanitizedImage result = new ImageSanitizer(new SanitizeOptions(ApplyExifOrientation: true)).Sanitize(TestImages.WithExifOrientation(jpeg, 6, bigEndian: false));
         Assert.Equal(SanitizeStatus.Reencoded, result.Status);
         Assert.Equal((20, 40), (result.Width, result.Height));
         using SKBitmap upright = TestImages.Decode(result.Jpeg.Span);
@@ -127,5 +127,15 @@ public class ImageSanitizerTests
         Assert.True(JpegHeader.TryParse(big.Jpeg.Span, out JpegInfo info, out _));
         Assert.Equal((32, 16), (info.Width, info.Height));
         Assert.Equal(SanitizeStatus.Written, sanitizer.Sanitize(TestImages.Jpeg(30, 20)).Status);
+    }
+
+    [Fact]
+    public void Sanitize_ExifOrientation6ByDefault_IsStoredByteForByte()
+    {
+        byte[] jpeg = TestImages.WithExifOrientation(TestImages.Jpeg(40, 20), 6, bigEndian: false);
+        SanitizedImage result = _sanitizer.Sanitize(jpeg);
+        Assert.Equal(SanitizeStatus.Written, result.Status);
+        Assert.Equal(jpeg, result.Jpeg.ToArray());
+        Assert.Equal((40, 20), (result.Width, result.Height));
     }
 }

@@ -1,8 +1,9 @@
 using Loader.Records.Jpeg;
+using Loader.Records.Tests;
 using Loader.Tools.MakeRecords.Demo;
 using Loader.Tools.MakeRecords.Job;
 
-namespace Loader.Records.Tests.MakeRecords;
+namespace Loader.Tools.MakeRecords.Tests.Demo;
 
 public class DemoDatasetTests
 {

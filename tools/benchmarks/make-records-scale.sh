@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# make-records and verify at ImageNet scale (issue 15), JSON on stdout (and to $JSON when set):
+#   1. a file list of N inputs (default 1,000,000; 1000 classes): one small JPEG hard-linked N times under a scratch
+#      folder, so the data costs one inode's bytes plus directory entries; make-records --file-list into shards,
+#      files/s and peak memory (GNU time's maximum resident set size);
+#   2. the same command again: every shard is complete, so the rerun only scans, plans and checks checkpoints;
+#   3. verify against `cat shards > /dev/null` on the same files, the page cache dropped before each (when
+#      /proc/sys/vm/drop_caches is writable; "cacheDropped" says whether it was), alternating, median of ROUNDS.
+# Usage: bash tools/benchmarks/make-records-scale.sh [N]. Run under the cpu lock; a benchmark, not a test.
+# Knobs: SCRATCH (default /tmp/make-records-scale; deleted afterwards), ROUNDS (3), THREADS (all cores), ARTIFACTS.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+n=${1:-1000000}
+rounds=${ROUNDS:-3}
+threads=${THREADS:-$(nproc)}
+scratch=${SCRATCH:-/tmp/make-records-scale}
+# shellcheck source=scripts/lib/build-tools.sh
+source scripts/lib/build-tools.sh
+locate_tools
+[ -f "$make_records_dll" ] || { echo "build make-records first (dotnet build tools/make-records -c Release)" >&2; exit 2; }
+trap 'rm -rf "$scratch"' EXIT
+rm -rf "$scratch"
+mkdir -p "$scratch/images"
+
+# One 64x48 JPEG (a real one: make-records parses its header), made by make-records import-idx from a one-image IDX
+# pair, then hard-linked into 1000 class folders (a copy per 60,000 links: the ext4 limit is 65,000).
+python3 - "$scratch" <<'PY'
+import struct, sys
+root = sys.argv[1]
+pixels = bytes((x * 4 + y * 3) % 256 for y in range(48) for x in range(64))
+open(f"{root}/img.idx", "wb").write(struct.pack(">iiii", 0x803, 1, 48, 64) + pixels)
+open(f"{root}/lbl.idx", "wb").write(struct.pack(">ii", 0x801, 1) + bytes([0]))
+PY
+dotnet "$make_records_dll" import-idx --images "$scratch/img.idx" --labels "$scratch/lbl.idx" --out "$scratch/idx" >/dev/null
+cp "$(find "$scratch/idx" -name '*.jpg' | head -1)" "$scratch/images/one.jpg"
+classes=1000
+python3 - "$scratch/images" "$n" "$classes" "$scratch/list.txt" <<'PY'
+import os, sys
+root, n, classes, listing = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+import shutil
+one = os.path.join(root, "one.jpg")
+# ext4 allows 65,000 links to one inode: one copy of the JPEG per 60,000 links.
+copies = [one] + [shutil.copy(one, os.path.join(root, f"one-{k}.jpg")) for k in range(1, n // 60000 + 1)]
+for c in range(classes):
+    os.makedirs(os.path.join(root, f"n{c:08d}"), exist_ok=True)
+with open(listing, "w") as out:
+    for i in range(n):
+        c = i % classes
+        rel = f"n{c:08d}/n{c:08d}_{i}.JPEG"
+        os.link(copies[i // 60000], os.path.join(root, rel))
+        out.write(f"{rel} {c}\n")
+PY
+
+measure() { # label, command...: prints "seconds peak_kb"
+  local out; out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null; } 2>&1 | tail -1 ); echo "$out"
+}
+drop() { sync; if echo 3 > /proc/sys/vm/drop_caches 2>/dev/null; then echo true; else echo false; fi; }
+
+make=(dotnet "$make_records_dll" --input "$scratch/images" --file-list "$scratch/list.txt" --output "$scratch/records" --threads "$threads" --report "$scratch/report.json")
+read -r first_s first_kb < <(measure "${make[@]}")
+read -r rerun_s rerun_kb < <(measure "${make[@]}")
+shard_bytes=$(du -cb "$scratch"/records/*.tfrecord | tail -1 | cut -f1)
+
+cat_s=(); verify_s=(); dropped=true
+for ((r = 0; r < rounds; r++)); do
+  [ "$(drop)" = true ] || dropped=false
+  read -r s _ < <(measure bash -c "cat '$scratch'/records/*.tfrecord > /dev/null"); cat_s+=("$s")
+  [ "$(drop)" = true ] || dropped=false
+  read -r s _ < <(measure dotnet "$make_records_dll" verify "$scratch/records" --threads "$threads"); verify_s+=("$s")
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+cat_m=$(median "${cat_s[@]}"); verify_m=$(median "${verify_s[@]}")
+cat_all=$(IFS=,; echo "${cat_s[*]}"); verify_all=$(IFS=,; echo "${verify_s[*]}")
+json=$(python3 - <<PY
+import json
+n=$n; first=$first_s; rerun=$rerun_s; cat=$cat_m; verify=$verify_m
+print(json.dumps({
+  "inputs": n, "classes": $classes, "threads": $threads, "shardBytes": $shard_bytes, "rounds": $rounds,
+  "make": {"seconds": first, "filesPerSecond": round(n / first), "peakRssMB": round($first_kb / 1024, 1)},
+  "rerunAllShardsComplete": {"seconds": rerun, "peakRssMB": round($rerun_kb / 1024, 1)},
+  "cacheDropped": "$dropped" == "true",
+  "catShards": {"secondsMedian": cat, "all": [$cat_all]},
+  "verify": {"secondsMedian": verify, "all": [$verify_all], "speedVsCat": round(cat / verify, 3)},
+}, indent=2))
+PY
+)
+echo "$json"
+[ -n "${JSON:-}" ] && echo "$json" > "$JSON"
+exit 0
