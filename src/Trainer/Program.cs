@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Loader.Trainer.Commands;
 using Loader.Trainer.Datasets;
+using Loader.Trainer.Distributed;
 using Loader.Trainer.Interop;
 using Loader.Trainer.Precision;
 
@@ -20,7 +21,7 @@ var val = new Option<string?>("--val") { Description = "Validation record direct
 var arch = new Option<string>("--arch") { Description = "resnet18|resnet34|resnet50|resnet101|resnet152|resnet-tiny|resnet18-small", DefaultValueFactory = _ => "resnet50" };
 var classes = new Option<int?>("--classes") { Description = "Number of classes (default: from the data; 1000 for synthetic)" };
 var epochs = new Option<int>("--epochs") { Description = "Epochs (90: NVIDIA's default recipe; 250: the MixUp recipe)", DefaultValueFactory = _ => 90 };
-var batch = new Option<int>("--batch") { Description = "Global batch size", DefaultValueFactory = _ => 256 };
+var batch = new Option<int>("--batch") { Description = "Global batch size (split evenly over the ranks of a distributed run)", DefaultValueFactory = _ => 256 };
 var imageSize = new Option<int>("--image-size") { Description = "Training crop size in pixels", DefaultValueFactory = _ => 224 };
 var loader = new Option<string>("--loader") { Description = "cpu (records + CPU decode), gpu (records + nvJPEG/CUDA; needs a GPU, implies --device cuda), synthetic (compute ceiling)", DefaultValueFactory = _ => "cpu" };
 loader.AcceptOnlyFromAmong("cpu", "gpu", "synthetic");
@@ -49,12 +50,13 @@ var growthInterval = new Option<int>("--loss-scale-growth-interval") { Descripti
 var backoff = new Option<double>("--loss-scale-backoff") { DefaultValueFactory = _ => 0.5 };
 var growth = new Option<double>("--loss-scale-growth") { DefaultValueFactory = _ => 2.0 };
 var channelsLast = new Option<bool>("--channels-last") { Description = "Convolution weights and inputs in channels-last (NHWC) memory order" };
+var fusion = new Option<int>("--fusion-mb") { Description = "Distributed runs: gradient all-reduce bucket size in MiB (Horovod's fusion threshold)", DefaultValueFactory = _ => 64 };
 
 var train = new Command("train", "Train a ResNet with NVIDIA's ResNet-50 v1.5 recipe")
 {
     data, val, arch, classes, epochs, batch, imageSize, loader, amp, metrics, output, resume, initFrom, lr, warmup, mixup,
     smoothing, weightDecay, momentum, zeroInit, seed, threads, torchThreads, minCropScale, evalResize, syntheticSteps,
-    device, lossScale, growthInterval, backoff, growth, channelsLast,
+    device, lossScale, growthInterval, backoff, growth, channelsLast, fusion,
 };
 train.SetAction(parse => Guard(() => TrainCommand.Run(new TrainArguments
 {
@@ -93,6 +95,7 @@ train.SetAction(parse => Guard(() => TrainCommand.Run(new TrainArguments
         GrowthFactor = parse.GetValue(growth),
     },
     ChannelsLast = parse.GetValue(channelsLast),
+    FusionMegabytes = parse.GetValue(fusion),
 }, cancellation.Token)));
 
 var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint directory (or a run directory)" };
@@ -146,6 +149,7 @@ var root = new RootCommand("trainer: ResNet-50 v1.5 (and smaller ResNets) on Tor
 return root.Parse(args).Invoke();
 
 // Expected failures (bad arguments, missing files, corrupt records, libtorch not loadable) end with one clear line.
+// In a distributed job the line names the rank, and the job ends on every rank (MPI_Abort): none waits forever.
 static int Guard(Func<int> action)
 {
     try
@@ -153,9 +157,18 @@ static int Guard(Func<int> action)
         return action();
     }
     catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or TorchUnavailableException
-                                  or UnauthorizedAccessException or NotSupportedException)
+                                  or UnauthorizedAccessException or NotSupportedException or DistributedException)
     {
-        Console.Error.WriteLine($"trainer: error: {e.Message}");
+        string rank = DistributedJob.Current is { WorldSize: > 1 } job ? $"rank {job.Rank}: " : "";
+        Console.Error.WriteLine($"trainer: error: {rank}{e.Message}");
+        DistributedJob.AbortIfDistributed(1);
         return 1;
+    }
+    catch (Exception e) when (DistributedJob.Current is { WorldSize: > 1 } job)
+    {
+        // Anything else is a bug: its stack trace goes out, and the other ranks must not be left waiting either.
+        Console.Error.WriteLine($"trainer: rank {job.Rank}: unexpected error: {e}");
+        DistributedJob.AbortIfDistributed(2);
+        throw;
     }
 }

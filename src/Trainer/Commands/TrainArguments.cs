@@ -34,4 +34,7 @@ public sealed record TrainArguments
     public string Device { get; init; } = "auto";
     public LossScalerOptions LossScaler { get; init; } = new();
     public bool ChannelsLast { get; init; }
+
+    /// <summary>Distributed runs: the gradient all-reduce's bucket size in MiB (Horovod's fusion threshold).</summary>
+    public int FusionMegabytes { get; init; } = 64;
 }

@@ -1,3 +1,4 @@
+using Loader.Trainer.Distributed;
 using Loader.Trainer.Precision;
 
 namespace Loader.Trainer.Training;
@@ -14,4 +15,7 @@ public sealed record SessionOptions
 
     /// <summary>Steps between loss read-backs (each is a device sync on CUDA).</summary>
     public int LogInterval { get; init; } = 10;
+
+    /// <summary>Data-parallel training over several ranks (null: this process alone). See <see cref="Distributed.DataParallel"/>.</summary>
+    public DataParallel? DataParallel { get; init; }
 }
