@@ -44,8 +44,8 @@ public sealed class GradientBuffer : IDisposable
             {
                 if (!DenseMemory.IsDense(p))
                     throw new ArgumentException($"parameter of shape [{string.Join(", ", p.shape)}] is not dense; its gradient cannot be a view of a flat buffer.");
-                using Tensor segment = buffer.narrow(0, offset, p.NumberOfElements);
-                Tensor view = segment.as_strided(p.shape, p.stride());
+                // as_strided's storage offset must be given: TorchSharp's default is 0, not the tensor's own offset.
+                Tensor view = buffer.as_strided(p.shape, p.stride(), offset);
                 using (Tensor? old = p.grad)
                 using (no_grad())
                 {
