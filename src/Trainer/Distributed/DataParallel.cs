@@ -15,6 +15,7 @@ namespace Loader.Trainer.Distributed;
 public sealed class DataParallel : IDisposable
 {
     private GradientBuffer? _gradients;
+    private bool _checkedAttachment;
 
     public DataParallel(Communicator communicator, long fusionBytes = GradientBuffer.DefaultFusionBytes)
     {
@@ -65,7 +66,22 @@ public sealed class DataParallel : IDisposable
     public void ReduceGradients()
     {
         if (_gradients is null) throw new InvalidOperationException("Attach the model before reducing gradients.");
+        // Once, after the first backward (checking costs a wrapper per parameter, so not every step).
+        if (!_checkedAttachment)
+        {
+            CheckAttached();
+            _checkedAttachment = true;
+        }
         _gradients.AllReduceAverage(Communicator);
+    }
+
+    /// <summary>Throws when a gradient no longer lives in the flat buffer (it would not be reduced).</summary>
+    private void CheckAttached()
+    {
+        if (_gradients is { } buffer && !buffer.IsAttached())
+            throw new InvalidOperationException(
+                "a parameter's .grad is no longer a view of the flat gradient buffer: something replaced or cleared it " +
+                "(Module.zero_grad sets gradients to null; the optimizer's zero_grad zeroes them in place).");
     }
 
     /// <summary>True on every rank when true on any: stop requests, non-finite checks, loss-scaler overflows.</summary>
@@ -107,6 +123,7 @@ public sealed class DataParallel : IDisposable
             ? ReplicaCheck.StateOf(model)
             : [.. model.named_parameters().Select(p => (p.name, (Tensor)p.parameter))];
         ReplicaCheck.Run(Communicator, state, when);
+        CheckAttached();
     }
 
     public void Dispose() => _gradients?.Dispose();

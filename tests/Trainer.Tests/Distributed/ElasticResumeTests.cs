@@ -59,7 +59,7 @@ public sealed class ElasticResumeTests : IDisposable
         string[] second = Sequence(secondRanks, "second", "--resume", checkpoint);
 
         Assert.Equal(stopAfter, first.Length);
-        Assert.Equal(reference, [.. first, .. second]);
+        Assert.Equal(reference, (string[])[.. first, .. second]);
         // Each step's line holds 8 distinct samples, and each epoch every one of the 40 at most once.
         Assert.All(reference, line => Assert.Equal(8, line.Split(' ').Skip(1).Distinct().Count()));
     }

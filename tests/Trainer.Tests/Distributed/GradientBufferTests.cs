@@ -16,14 +16,17 @@ public sealed class GradientBufferTests
         return (model, [.. model.parameters()]);
     }
 
+    /// <summary>Steps as TrainingSession does: the optimizer's zero_grad (which zeroes in place; Module.zero_grad
+    /// sets the gradients to null, which DataParallel detects), forward, backward.</summary>
     private static Tensor[] Gradients(ResNet model, Parameter[] parameters, int steps)
     {
+        using var optimizer = optim.SGD(parameters, 0.1, momentum: 0.9);
         using var generator = new Generator(8, CPU);
         for (int step = 0; step < steps; step++)
         {
             using Tensor images = randn([4, 3, 16, 16], generator: generator);
             using Tensor labels = randint(0, 4, [4], generator: generator, dtype: ScalarType.Int64);
-            model.zero_grad();
+            optimizer.zero_grad();
             using Tensor loss = nn.functional.cross_entropy(model.forward(images), labels);
             loss.backward();
         }

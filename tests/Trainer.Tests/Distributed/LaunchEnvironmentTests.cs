@@ -1,4 +1,5 @@
 using Loader.Trainer.Distributed;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Loader.Trainer.Tests.Distributed;
@@ -31,7 +32,8 @@ public sealed class LaunchEnvironmentTests
         LaunchEnvironment launch = Detect(("RANK", "0"), ("WORLD_SIZE", "1"), ("LOCAL_RANK", "3"));
         Assert.Equal(3, launch.LocalRank);
         Assert.False(launch.IsDistributed);
-        Assert.Equal(new Device(DeviceType.CUDA, 1), Communicator.PickDevice(CUDA, launch, cudaDeviceCount: 2));
+        Device picked = Communicator.PickDevice(new Device(DeviceType.CUDA, -1), launch, cudaDeviceCount: 2);
+        Assert.Equal((DeviceType.CUDA, 1), (picked.type, picked.index));
     }
 
     [Fact]
@@ -63,7 +65,7 @@ public sealed class LaunchEnvironmentTests
     public void CudaDevice_IsPickedByLocalRankModuloVisibleGpus()
     {
         var launch = new LaunchEnvironment("test", 5, 8, 5, ViaMpi: true);
-        Assert.Equal(1, Communicator.PickDevice(CUDA, launch, cudaDeviceCount: 4).index);
+        Assert.Equal(1, Communicator.PickDevice(new Device(DeviceType.CUDA, -1), launch, cudaDeviceCount: 4).index);
         Assert.Equal(DeviceType.CPU, Communicator.PickDevice(CPU, launch, cudaDeviceCount: 4).type);
     }
 
