@@ -37,8 +37,10 @@ plain=$("${mpi[@]}" -np 2 "$work/allreduce" 1 25 100)
 import json, sys
 out, batch, size, steps, ours1, ours2, ddp1, ddp2, comm, plain = sys.argv[1:]
 ddp1, ddp2 = json.loads(ddp1), json.loads(ddp2)
-comm = [json.loads(l) for l in comm.splitlines() if l.startswith("{")]
-plain = [json.loads(l) for l in plain.splitlines() if l.startswith("{")]
+# mpirun may put terminal escapes before a line: take each line from its first brace; pair the two by size.
+def objects(text):
+    return {o["megabytes"]: o for o in (json.loads(l[l.index("{"):]) for l in text.splitlines() if "{" in l)}
+comm, plain = objects(comm), objects(plain)
 ours1, ours2 = float(ours1), float(ours2)
 result = {
     "model": "resnet18 (torchvision layout), synthetic data, SGD", "image_size": int(size), "per_rank_batch": int(batch),
@@ -47,7 +49,8 @@ result = {
     "pytorch_ddp_gloo": {"torch": ddp1["torch"], "images_per_sec_1_rank": ddp1["images_per_sec"], "images_per_sec_2_ranks": ddp2["images_per_sec"],
                          "scaling_efficiency": ddp2["images_per_sec"] / (2 * ddp1["images_per_sec"])},
     "allreduce_2_ranks": [{"megabytes": c["megabytes"], "communicator_seconds": c["median_seconds"], "c_mpi_seconds": p["median_seconds"],
-                           "communicator_vs_c": p["median_seconds"] / c["median_seconds"]} for c, p in zip(comm, plain)],
+                           "communicator_vs_c": plain[mb]["median_seconds"] / c["median_seconds"]}
+                          for mb, c in sorted(comm.items()) for p in [plain[mb]]],
 }
 json.dump(result, open(out, "w"), indent=2)
 print(json.dumps(result, indent=2))
