@@ -66,7 +66,7 @@ public static class TrainCommand
         }
         console.WriteLine(job.Describe() + (job.WorldSize > 1 ? $", {args.Batch} per rank" : ""));
         console.WriteLine(
-            $"{spec.Name} ({model.parameters().Sum(p => p.numel()):N0} parameters, {classes} classes) on {device.type}, amp {args.Amp.ToString().ToLowerInvariant()}{(args.ChannelsLast ? ", channels-last" : "")}, batch {args.Batch}, {args.Epochs} epochs, lr {recipe.BaseLearningRate:G4}, warmup {recipe.WarmupEpochs} epochs, mixup {recipe.MixUpAlpha}, {train.BatchesPerEpoch} steps/epoch");
+            $"{spec.Name} ({model.parameters().Sum(p => p.numel()):N0} parameters, {classes} classes) on {device.type}, amp {args.Amp.ToString().ToLowerInvariant()}{(args.ChannelsLast ? ", channels-last" : "")}, batch {global.Batch}, {args.Epochs} epochs, lr {recipe.BaseLearningRate:G4}, warmup {recipe.WarmupEpochs} epochs, mixup {recipe.MixUpAlpha}, {train.BatchesPerEpoch} steps/epoch");
 
         if (!job.IsRoot) return DistributedTraining.RunFollower(session, cancellation);  // ranks > 0 write nothing
         var metricsLog = new MetricsLog(args.Metrics ?? Path.Combine(args.Output, "metrics.jsonl"), append: args.Resume != null);
