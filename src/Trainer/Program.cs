@@ -19,7 +19,7 @@ var val = new Option<string?>("--val") { Description = "Validation record direct
 var arch = new Option<string>("--arch") { Description = "resnet18|resnet34|resnet50|resnet101|resnet152|resnet-tiny|resnet18-small", DefaultValueFactory = _ => "resnet50" };
 var classes = new Option<int?>("--classes") { Description = "Number of classes (default: from the data; 1000 for synthetic)" };
 var epochs = new Option<int>("--epochs") { Description = "Epochs (90: NVIDIA's default recipe; 250: the MixUp recipe)", DefaultValueFactory = _ => 90 };
-var batch = new Option<int>("--batch") { Description = "Global batch size", DefaultValueFactory = _ => 256 };
+var batch = new Option<int>("--batch") { Description = "Global batch size (split evenly over the ranks of a distributed run)", DefaultValueFactory = _ => 256 };
 var imageSize = new Option<int>("--image-size") { Description = "Training crop size in pixels", DefaultValueFactory = _ => 224 };
 var loader = new Option<string>("--loader") { Description = "cpu (records + CPU decode), gpu (records + nvJPEG/CUDA; needs a GPU, implies --device cuda), synthetic (compute ceiling)", DefaultValueFactory = _ => "cpu" };
 loader.AcceptOnlyFromAmong("cpu", "gpu", "synthetic");
@@ -49,12 +49,13 @@ var backoff = new Option<double>("--loss-scale-backoff") { DefaultValueFactory =
 var growth = new Option<double>("--loss-scale-growth") { DefaultValueFactory = _ => 2.0 };
 var channelsLast = new Option<bool>("--channels-last") { Description = "Convolution weights and inputs in channels-last (NHWC) memory order" };
 var resumeOverride = new Option<bool>("--resume-override") { Description = "Resume although --batch, --image-size, --epochs, --seed or the data differ from the checkpoint's" };
+var fusion = new Option<int>("--fusion-mb") { Description = "Distributed runs: gradient all-reduce bucket size in MiB (Horovod's fusion threshold)", DefaultValueFactory = _ => 64 };
 
 var train = new Command("train", "Train a ResNet with NVIDIA's ResNet-50 v1.5 recipe")
 {
     data, val, arch, classes, epochs, batch, imageSize, loader, amp, metrics, output, resume, initFrom, lr, warmup, mixup,
     smoothing, weightDecay, momentum, zeroInit, seed, threads, torchThreads, minCropScale, evalResize, syntheticSteps,
-    device, lossScale, growthInterval, backoff, growth, channelsLast, resumeOverride,
+    device, lossScale, growthInterval, backoff, growth, channelsLast, resumeOverride, fusion,
 };
 train.SetAction(parse => Guard(() => TrainCommand.Run(new TrainArguments
 {
@@ -94,6 +95,7 @@ train.SetAction(parse => Guard(() => TrainCommand.Run(new TrainArguments
     },
     ChannelsLast = parse.GetValue(channelsLast),
     ResumeOverride = parse.GetValue(resumeOverride),
+    FusionMegabytes = parse.GetValue(fusion),
 }, cancellation.Token)));
 
 var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint directory (or a run directory)" };

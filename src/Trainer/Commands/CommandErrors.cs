@@ -38,9 +38,14 @@ public static class CommandErrors
         }
         catch (Exception e)
         {
-            error.WriteLine($"trainer: error: {Describe(e)}");
+            // In a distributed job the line names the rank, and the job ends on every rank (MPI_Abort): no rank
+            // is left waiting forever in a collective for the one that failed.
+            string rank = Distributed.DistributedJob.Current is { WorldSize: > 1 } job ? $"rank {job.Rank}: " : "";
+            error.WriteLine($"trainer: error: {rank}{Describe(e)}");
             if (verbose) error.WriteLine(e.ToString());
-            return ExitCodeOf(e);
+            int code = ExitCodeOf(e);
+            Distributed.DistributedJob.AbortIfDistributed(code);
+            return code;
         }
     }
 
@@ -59,7 +64,8 @@ public static class CommandErrors
         return e switch
         {
             TrainingStepException or TrainingDivergedException or ArgumentException or IOException or InvalidDataException
-                or UnauthorizedAccessException or NotSupportedException or TorchUnavailableException => message,
+                or UnauthorizedAccessException or NotSupportedException or TorchUnavailableException
+                or Distributed.DistributedException => message,
             ExternalException => $"libtorch: {message}",
             OutOfMemoryException => $"out of memory: {message}",
             _ => $"internal error ({e.GetType().Name}): {message} (--verbose shows the stack trace)",

@@ -37,4 +37,7 @@ public sealed record TrainArguments
 
     /// <summary>Resume even where batch, image size, epochs, seed or data differ from the checkpoint's.</summary>
     public bool ResumeOverride { get; init; }
+
+    /// <summary>Distributed runs: the gradient all-reduce's bucket size in MiB (Horovod's fusion threshold).</summary>
+    public int FusionMegabytes { get; init; } = 64;
 }

@@ -56,6 +56,9 @@ public sealed class LoaderBatchSource : IBatchSource
 
     public long SamplesPerEpoch => _loader.SamplesPerEpoch;
 
+    /// <summary>Samples in the data set (all ranks' shares together).</summary>
+    public long DatasetSize => _loader.DatasetSize;
+
     public int BatchesPerEpoch => _loader.BatchesPerEpoch;
 
     public LoaderMetrics Metrics => _loader.Metrics;

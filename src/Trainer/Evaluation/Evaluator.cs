@@ -9,7 +9,10 @@ namespace Loader.Trainer.Evaluation;
 /// <summary>Top-1 and top-5 accuracy and mean cross-entropy (no smoothing) of a model over a whole data set.</summary>
 public static class Evaluator
 {
-    public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, IBatchSource source, Device device, AmpMode amp, int classes)
+    /// <summary>Evaluates the first <paramref name="maxSamples"/> samples of <paramref name="source"/> (all by default;
+    /// a rank of a distributed job stops at its share, before the loader's padding).</summary>
+    public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, IBatchSource source, Device device, AmpMode amp, int classes,
+                                      long maxSamples = long.MaxValue)
     {
         bool wasTraining = model.training;
         model.eval();
@@ -23,17 +26,21 @@ public static class Evaluator
         {
             foreach (TrainingBatch batch in source.ReadEpoch(0, 0))
             {
+                if (samples >= maxSamples) break;
                 using var scope = NewDisposeScope();
+                int count = (int)Math.Min(batch.Count, maxSamples - samples);
+                Tensor images = count == batch.Count ? batch.Images : batch.Images.narrow(0, 0, count);
+                Tensor labels = count == batch.Count ? batch.Labels : batch.Labels.narrow(0, 0, count);
                 Tensor logits;
                 using (AutocastScope.Enter(amp, device))
-                    logits = model.forward(batch.Images);
+                    logits = model.forward(images);
                 logits = logits.to_type(ScalarType.Float32);
-                lossSum.add_(nn.functional.cross_entropy(logits, batch.Labels, reduction: nn.Reduction.Sum).to_type(ScalarType.Float64));
+                lossSum.add_(nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).to_type(ScalarType.Float64));
                 (Tensor _, Tensor top) = logits.topk(k, dim: 1);
-                Tensor hits = top.eq(batch.Labels.unsqueeze(1));
+                Tensor hits = top.eq(labels.unsqueeze(1));
                 correct1.add_(hits.narrow(1, 0, 1).sum());
                 correct5.add_(hits.sum());
-                samples += batch.Count;
+                samples += count;
             }
         }
         model.train(wasTraining);

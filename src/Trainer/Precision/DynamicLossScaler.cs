@@ -77,10 +77,12 @@ public sealed class DynamicLossScaler
         }
     }
 
-    /// <summary>One optimizer step under scaling: unscale, step unless overflowed, update the scale. True when stepped.</summary>
-    public bool Step(OptimizerHelper optimizer, IEnumerable<Parameter> parameters)
+    /// <summary>One optimizer step under scaling: unscale, step unless overflowed, update the scale. True when stepped.
+    /// <paramref name="agree"/> turns this rank's overflow finding into the job's (every rank must skip together).</summary>
+    public bool Step(OptimizerHelper optimizer, IEnumerable<Parameter> parameters, Func<bool, bool>? agree = null)
     {
         bool overflow = UnscaleGradients(parameters);
+        if (agree != null) overflow = agree(overflow);
         if (!overflow) optimizer.step();
         Update(overflow);
         return !overflow;

@@ -1,3 +1,4 @@
+using Loader.Trainer.Distributed;
 using Loader.Trainer.Precision;
 
 namespace Loader.Trainer.Training;
@@ -20,4 +21,7 @@ public sealed record SessionOptions
 
     /// <summary>The training data, recorded in checkpoints so a resume can tell it is the same.</summary>
     public Checkpoints.DataSetIdentity? DataSet { get; init; }
+
+    /// <summary>Data-parallel training over several ranks (null: this process alone). See <see cref="Distributed.DataParallel"/>.</summary>
+    public DataParallel? DataParallel { get; init; }
 }

@@ -45,6 +45,8 @@ public sealed class TrainingSession : IDisposable
         if (options.ChannelsLast) ChannelsLast.ConvertModel(model);
         Optimizer = WeightDecayGroups.CreateOptimizer(model, recipe);
         _parameters = [.. model.parameters()];
+        // Distributed: rank 0's initial weights everywhere, gradients in flat buffers (hooks marked "data parallel").
+        options.DataParallel?.Attach(model, _parameters);
         _scaler = options.Amp == AmpMode.Fp16 ? new DynamicLossScaler(options.LossScaler) : null;
         _schedule = recipe.Schedule(train.BatchesPerEpoch);
         _divergence = new DivergenceGuard(device, options.NonFiniteLossPatience);
@@ -80,13 +82,14 @@ public sealed class TrainingSession : IDisposable
         Model.train();
         var clock = Stopwatch.StartNew();
         long samplesThisRun = 0;
-        int batchInEpoch = (int)(Position * _train.BatchesPerEpoch / Math.Max(1, _train.SamplesPerEpoch));
+        // Position counts the samples of all ranks; the source's SamplesPerEpoch is this rank's share.
+        int batchInEpoch = (int)(Position * _train.BatchesPerEpoch / Math.Max(1, _train.SamplesPerEpoch * WorldSize));
         double lr = _schedule.At(GlobalStep);
         using Tensor lossSum = zeros(1, ScalarType.Float64, Device);
         _buffers?.Take();
         foreach (TrainingBatch batch in _train.ReadEpoch(Epoch, Position))
         {
-            if (cancellation.IsCancellationRequested)
+            if (StopRequested(cancellation))
             {
                 AccumulateLoss(lossSum);
                 return null;
@@ -104,7 +107,8 @@ public sealed class TrainingSession : IDisposable
             GlobalStep++;
             batchInEpoch++;
             Position = batch.PositionAfter;
-            samplesThisRun += batch.Count;
+            // Every rank takes batches of the same size, so the job's samples are this rank's times the world size.
+            samplesThisRun += batch.Count * WorldSize;
             bool sync = StepLosses != null || GlobalStep % Math.Max(1, _options.LogInterval) == 0 || batchInEpoch == _train.BatchesPerEpoch;
             float lossValue = sync ? loss.item<float>() : float.NaN;
             if (sync)
@@ -119,7 +123,8 @@ public sealed class TrainingSession : IDisposable
         }
         AccumulateLoss(lossSum);
         double seconds = clock.Elapsed.TotalSeconds;
-        EvalResult? eval = _validation is null ? null : Evaluator.Evaluate(Model, _validation, Device, _options.Amp, Model.Classes);
+        _options.DataParallel?.CheckReplicas(Model, $"at the end of epoch {Epoch + 1}");  // data parallel
+        EvalResult? eval = _validation is null ? null : EvaluateValidation(_validation);
         var metrics = new EpochMetrics
         {
             Epoch = Epoch + 1,
@@ -142,10 +147,25 @@ public sealed class TrainingSession : IDisposable
         return metrics;
     }
 
+    // Data parallel: the loss sums of all ranks (the epoch's totals are the job's, whatever the world size).
     private void AccumulateLoss(Tensor lossSum)
     {
         _divergence.ThrowIfDiverged(Epoch);
-        _epochLossSum += lossSum.item<double>();
+        _epochLossSum += _options.DataParallel?.Sum(lossSum.item<double>()) ?? lossSum.item<double>();
+    }
+
+    private int WorldSize => _options.DataParallel?.WorldSize ?? 1;
+
+    /// <summary>Stop between two steps when asked; on several ranks, when any rank was asked (data parallel).</summary>
+    private bool StopRequested(CancellationToken cancellation) =>
+        _options.DataParallel?.AnyRank(cancellation.IsCancellationRequested) ?? cancellation.IsCancellationRequested;
+
+    /// <summary>Each rank evaluates its share of the validation set; data parallel sums the counts over ranks.</summary>
+    private EvalResult EvaluateValidation(IBatchSource validation)
+    {
+        if (_options.DataParallel is not { } parallel) return Evaluate(validation);
+        EvalResult mine = Evaluator.Evaluate(Model, validation, Device, _options.Amp, Model.Classes, parallel.ValidationSamplesThisRank);
+        return parallel.Combine(mine);
     }
 
     /// <summary>One optimizer step. Returns the (unscaled, fp32) loss; the caller disposes it.</summary>
@@ -179,12 +199,15 @@ public sealed class TrainingSession : IDisposable
         if (_scaler is null)
         {
             loss.backward();
+            _options.DataParallel?.ReduceGradients();  // data parallel
             Optimizer.step();
         }
         else
         {
             _scaler.ScaleLoss(loss).backward();
-            if (_scaler.Step(Optimizer, _parameters))
+            _options.DataParallel?.ReduceGradients();  // data parallel
+            // Every rank skips or takes the step together.
+            if (_scaler.Step(Optimizer, _parameters, _options.DataParallel is { } parallel ? parallel.AnyRank : null))
             {
                 _divergence.OnTakenStep();
             }
@@ -199,7 +222,7 @@ public sealed class TrainingSession : IDisposable
         if (counts)
         {
             lossSum.add_(detached.to_type(ScalarType.Float64) * batch.Count);
-            _epochSamples += batch.Count;
+            _epochSamples += batch.Count * WorldSize;
             _divergence.Track(detached, GlobalStep + 1);
         }
         return detached.MoveToOuterDisposeScope();

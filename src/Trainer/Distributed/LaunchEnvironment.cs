@@ -1,0 +1,60 @@
+using System.Globalization;
+
+namespace Loader.Trainer.Distributed;
+
+/// <summary>
+/// Who started this process and where it stands in the job, read from the launcher's environment: Open MPI's
+/// <c>mpirun</c> (<c>OMPI_COMM_WORLD_*</c>), MPICH's Hydra (<c>PMI_RANK</c>, <c>PMI_SIZE</c>, <c>MPI_LOCALRANKID</c>),
+/// Slurm's <c>srun</c> (<c>SLURM_PROCID</c>, <c>SLURM_NTASKS</c>, <c>SLURM_LOCALID</c>), or torchrun (<c>RANK</c>,
+/// <c>WORLD_SIZE</c>, <c>LOCAL_RANK</c>). Nothing set: one process. MPI's own rank and size (after init) are the
+/// truth; these say whether to start MPI at all and which GPU is this rank's.
+/// </summary>
+public sealed record LaunchEnvironment(string Launcher, int Rank, int WorldSize, int LocalRank, bool ViaMpi)
+{
+    public static LaunchEnvironment Single { get; } = new("none", 0, 1, 0, ViaMpi: false);
+
+    public static LaunchEnvironment Detect() => Detect(Environment.GetEnvironmentVariable);
+
+    /// <summary>Reads the variables through <paramref name="variable"/> (tests pass a dictionary's lookup).</summary>
+    public static LaunchEnvironment Detect(Func<string, string?> variable)
+    {
+        LaunchEnvironment? mpi =
+            From(variable, "Open MPI (mpirun)", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK", viaMpi: true)
+            ?? From(variable, "MPICH (mpiexec)", "PMI_RANK", "PMI_SIZE", "MPI_LOCALRANKID", viaMpi: true)
+            ?? From(variable, "Slurm (srun)", "SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID", viaMpi: true);
+        LaunchEnvironment? torchrun = From(variable, "torchrun", "RANK", "WORLD_SIZE", "LOCAL_RANK", viaMpi: false);
+        if (mpi != null)
+        {
+            if (torchrun != null && (torchrun.Rank != mpi.Rank || torchrun.WorldSize != mpi.WorldSize))
+                throw new DistributedException(
+                    $"{mpi.Launcher} says rank {mpi.Rank} of {mpi.WorldSize}, but RANK/WORLD_SIZE say {torchrun.Rank} of {torchrun.WorldSize}: unset one of them.");
+            return mpi;
+        }
+        if (torchrun is { WorldSize: > 1 })
+            throw new DistributedException(
+                $"launched by torchrun with WORLD_SIZE={torchrun.WorldSize}, but the trainer's collectives run over MPI: start the job with " +
+                $"'mpirun -np {torchrun.WorldSize} ...' (or srun) instead; torchrun's LOCAL_RANK is honoured for a single process.");
+        return torchrun ?? Single;
+    }
+
+    public bool IsDistributed => WorldSize > 1;
+
+    private static LaunchEnvironment? From(Func<string, string?> variable, string launcher, string rankName, string sizeName,
+                                           string localName, bool viaMpi)
+    {
+        string? rankText = variable(rankName), sizeText = variable(sizeName);
+        if (string.IsNullOrEmpty(rankText) || string.IsNullOrEmpty(sizeText)) return null;
+        int rank = Parse(rankName, rankText), size = Parse(sizeName, sizeText);
+        if (size < 1 || rank < 0 || rank >= size)
+            throw new DistributedException($"{launcher}: {rankName}={rankText} and {sizeName}={sizeText} do not make a rank of a world.");
+        // A launcher that does not say (old Slurm, a hand-made environment): ranks are taken to be on one machine.
+        string? localText = variable(localName);
+        int local = string.IsNullOrEmpty(localText) ? rank : Parse(localName, localText);
+        return new LaunchEnvironment(launcher, rank, size, local, viaMpi);
+    }
+
+    private static int Parse(string name, string text) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
+            ? value
+            : throw new DistributedException($"{name}={text}: not an integer.");
+}

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Loader.Trainer.Tests.Distributed;
+
+/// <summary>
+/// Starts a program on N ranks with Open MPI's mpirun (Debian: openmpi-bin, installed by scripts/setup.sh) and
+/// collects its output and exit code, with a time limit so that a hung job fails the test instead of the suite.
+/// </summary>
+internal static class MpiRun
+{
+    public static readonly string? Launcher = Find("mpirun");
+
+    public const string SkipReason = "mpirun not found: install Open MPI (apt-get install openmpi-bin libopenmpi-dev; scripts/setup.sh does)";
+
+    /// <summary>The test host beside the tests (Trainer.Tests references its project, so the build copies it here).</summary>
+    public static string TestHost => Path.Combine(AppContext.BaseDirectory, "trainer-dist-testhost.dll");
+
+    /// <summary>The trainer CLI beside the tests.</summary>
+    public static string Trainer => Path.Combine(AppContext.BaseDirectory, "trainer.dll");
+
+    public sealed record Result(int ExitCode, string Output, TimeSpan Elapsed, bool TimedOut);
+
+    /// <summary>Runs <c>mpirun -np ranks dotnet dll args</c>.</summary>
+    public static Result Run(int ranks, string dll, params string[] args) => RunApps(TimeSpan.FromSeconds(90), [(ranks, dll, args)]);
+
+    /// <summary>MPMD: <c>mpirun -np n1 dotnet dll1 args1 : -np n2 ...</c> (ranks that get different arguments).</summary>
+    public static Result RunApps(TimeSpan limit, IReadOnlyList<(int Ranks, string Dll, string[] Args)> apps)
+    {
+        Assert.SkipWhen(Launcher is null, SkipReason);
+        var start = new ProcessStartInfo(Launcher!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (Environment.UserName == "root") start.ArgumentList.Add("--allow-run-as-root");
+        // Two cores here: ranks x threads may exceed them. Stdin off: no rank waits on the test's input.
+        foreach (string a in (string[])["--oversubscribe", "--bind-to", "none", "--stdin", "none"]) start.ArgumentList.Add(a);
+        for (int i = 0; i < apps.Count; i++)
+        {
+            if (i > 0) start.ArgumentList.Add(":");
+            start.ArgumentList.Add("-np");
+            start.ArgumentList.Add(apps[i].Ranks.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            start.ArgumentList.Add("dotnet");
+            start.ArgumentList.Add(apps[i].Dll);
+            foreach (string a in apps[i].Args) start.ArgumentList.Add(a);
+        }
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        var clock = Stopwatch.StartNew();
+        using Process process = Process.Start(start)!;
+        var output = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        bool exited = process.WaitForExit(limit);
+        if (!exited) process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+        lock (output) return new Result(exited ? process.ExitCode : -1, output.ToString(), clock.Elapsed, !exited);
+    }
+
+    private static string? Find(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, program)).FirstOrDefault(File.Exists);
+}
