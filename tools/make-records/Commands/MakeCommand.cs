@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Loader.Augment.Jpeg;
 using Loader.Tools.MakeRecords.Job;
 using Loader.Tools.MakeRecords.Sanitizing;
 using Spectre.Console;
@@ -23,12 +24,18 @@ internal static class MakeCommand
         var maxSide = new Option<int?>("--max-side") { Description = "Downscale (re-encode) so the longer side is at most N pixels" };
         var quality = new Option<int>("--quality") { Description = "JPEG quality of re-encoded images", DefaultValueFactory = _ => 95 };
         var report = new Option<string?>("--report") { Description = "Write a JSON report: one entry per input file (status, reason, shard, record)" };
+        var restart = new Option<string>("--restart-interval")
+        {
+            Description = "Rewrite every JPEG losslessly with restart markers so the loader decodes only the intervals a crop covers: "
+                          + "auto (about 8 MCUs, dividing the row), rows (one per MCU row), N (at most N MCUs, dividing the row) or off",
+            DefaultValueFactory = _ => "off",
+        };
         var strict = new Option<bool>("--strict") { Description = "Exit non-zero when any input was skipped" };
 
         var command = new RootCommand("Turns an image folder, a file list or TFRecord files into shuffled, sanitized, indexed TFRecord shards.\n"
                                       + "Subcommands: verify DIR, inspect DIR, index DIR, demo OUT.")
         {
-            input, output, fileList, name, shards, shardSize, seed, threads, maxPixels, maxSide, quality, report, strict,
+            input, output, fileList, name, shards, shardSize, seed, threads, maxPixels, maxSide, quality, restart, report, strict,
         };
         command.SetAction(parse =>
         {
@@ -42,7 +49,10 @@ internal static class MakeCommand
                     ShardSize = ParseSize(parse.GetValue(shardSize)!),
                     Seed = parse.GetValue(seed),
                     Threads = Math.Max(1, parse.GetValue(threads)),
-                    Sanitize = new SanitizeOptions(parse.GetValue(maxPixels), parse.GetValue(maxSide), Math.Clamp(parse.GetValue(quality), 1, 100)),
+                    Sanitize = new SanitizeOptions(parse.GetValue(maxPixels), parse.GetValue(maxSide), Math.Clamp(parse.GetValue(quality), 1, 100))
+                    {
+                        Restart = RestartMode.Parse(parse.GetValue(restart)!),
+                    },
                     ReportPath = parse.GetValue(report),
                     Strict = parse.GetValue(strict),
                 };
@@ -71,6 +81,11 @@ internal static class MakeCommand
         table.AddRow("input files", report.InputFiles.ToString("N0", CultureInfo.InvariantCulture));
         table.AddRow("written as is", report.Written.ToString("N0", CultureInfo.InvariantCulture));
         table.AddRow("re-encoded", report.Reencoded.ToString("N0", CultureInfo.InvariantCulture));
+        if (report.RestartInterval is { } mode)
+        {
+            table.AddRow("transcoded", $"{report.Transcoded.ToString("N0", CultureInfo.InvariantCulture)} (restart intervals: {mode})");
+        }
+
         table.AddRow(report.Skipped > 0 ? "[yellow]skipped[/]" : "skipped", report.Skipped.ToString("N0", CultureInfo.InvariantCulture));
         table.AddRow("records", $"{report.Records:N0} in {report.Shards} shard(s){(report.ShardsReused > 0 ? $", {report.ShardsReused} kept from an earlier run" : "")}");
         table.AddRow("classes", result.Manifest.Classes.Count.ToString(CultureInfo.InvariantCulture));
@@ -78,7 +93,7 @@ internal static class MakeCommand
         table.AddRow("time", $"{seconds:N2} s, {report.InputFiles / seconds:N0} files/s, {bytes / 1e6 / seconds:N1} MB/s");
         AnsiConsole.Write(table);
 
-        var reasons = report.Files.Where(f => f.Status != "written").GroupBy(f => (f.Status, Reason: ReasonKind(f.Reason)))
+        var reasons = report.Files.Where(f => f.Status is not ("written" or "transcoded")).GroupBy(f => (f.Status, Reason: ReasonKind(f.Reason)))
                                   .OrderByDescending(g => g.Count()).ToList();
         if (reasons.Count > 0)
         {

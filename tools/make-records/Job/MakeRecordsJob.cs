@@ -115,6 +115,8 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         long written = outcomes.Count(o => o.Status == "written");
         long reencoded = outcomes.Count(o => o.Status == "reencoded");
         long skipped = outcomes.Count(o => o.Status == "skipped");
+        long transcoded = outcomes.Count(o => o.Status == "transcoded");
+        string? restart = Options.Sanitize.Restart.IsOff ? null : Options.Sanitize.Restart.ToString();
         var manifest = new DatasetManifest(
             RecordFormat.Version,
             name,
@@ -122,11 +124,15 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
             [.. inputs.Classes.Select(c => new ManifestClass(c.Index, c.Synset, c.Name, counts[c.Index]))],
             [.. results.Select(r => r.Shard)],
             new ManifestSource(Options.Input, inputs.Kind, Options.Seed, inputFiles, written, reencoded, skipped,
-                               Options.Sanitize.MaxSide));
+                               Options.Sanitize.MaxSide) { RestartInterval = restart, Transcoded = transcoded });
         manifest.Write(Path.Combine(Options.Output, ShardNaming.ManifestFileName));
 
         var report = new RunReport(Options.Input, Options.Output, inputs.Kind, inputFiles, written, reencoded, skipped,
-                                   manifest.RecordCount, shardCount, reused, Math.Round(clock.Elapsed.TotalSeconds, 3), outcomes);
+                                   manifest.RecordCount, shardCount, reused, Math.Round(clock.Elapsed.TotalSeconds, 3), outcomes)
+        {
+            RestartInterval = restart,
+            Transcoded = transcoded,
+        };
         if (Options.ReportPath is { } reportPath)
         {
             string? folder = Path.GetDirectoryName(Path.GetFullPath(reportPath));
@@ -178,7 +184,12 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
                     int record = writer.Count + framed.Count;
                     framed.Add(new FramedRecord(input.Record.AsMemory(0, input.RecordLength), input.PayloadCrc, item.Label, input.Width, input.Height));
                     labels.Add(item.Label);
-                    string status = input.Status == SanitizeStatus.Reencoded ? "reencoded" : "written";
+                    string status = input.Status switch
+                    {
+                        SanitizeStatus.Reencoded => "reencoded",
+                        SanitizeStatus.Transcoded => "transcoded",
+                        _ => "written",
+                    };
                     outcomes.Add(new InputOutcome(item.RelativePath, status, input.Reason, item.Label, shardFile, record));
                 }
 
