@@ -39,11 +39,12 @@ internal static partial class LibLoaderJpeg
 
     /// <summary>
     /// Rewrites a baseline or progressive JPEG losslessly as baseline with a restart marker every
-    /// <paramref name="restartMcus"/> MCUs and optimized Huffman tables. On success <paramref name="output"/> is a
+    /// <paramref name="restartMcus"/> MCUs and optimized Huffman tables; APPn and COM markers copied when
+    /// <paramref name="copyMarkers"/> is 1. On success <paramref name="output"/> is a
     /// buffer the shim allocated: release it with <see cref="Free"/>.
     /// </summary>
     [LibraryImport(LibraryName, EntryPoint = "loader_jpeg_transcode")]
-    public static unsafe partial int Transcode(byte* data, nuint size, int restartMcus, out nint output, out nuint outputSize,
+    public static unsafe partial int Transcode(byte* data, nuint size, int restartMcus, int copyMarkers, out nint output, out nuint outputSize,
         byte* message, int messageCapacity);
 
     [LibraryImport(LibraryName, EntryPoint = "loader_jpeg_free")]

@@ -17,11 +17,13 @@ namespace Loader.Augment.Jpeg;
 /// whose restart intervals can be cut out and reassembled.</param>
 /// <param name="MaxHorizontalSampling">The frame's largest horizontal sampling factor (1 for grayscale).</param>
 /// <param name="MaxVerticalSampling">The frame's largest vertical sampling factor (1 for grayscale).</param>
+/// <param name="Sampling">Each component's sampling factors (h &lt;&lt; 4 | v), one byte per component from the low
+/// byte up, for the first four components.</param>
 /// <param name="SofOffset">Offset of the SOF marker (its 0xFF).</param>
 /// <param name="ScanOffset">Offset of the SOS marker.</param>
 /// <param name="EntropyOffset">Offset of the first byte of entropy-coded data (just after the SOS segment).</param>
 public readonly record struct JpegFrame(int Width, int Height, int Components, int McuWidth, int McuHeight, int RestartInterval,
-    bool Spliceable, int MaxHorizontalSampling, int MaxVerticalSampling, int SofOffset, int ScanOffset, int EntropyOffset)
+    bool Spliceable, int MaxHorizontalSampling, int MaxVerticalSampling, uint Sampling, int SofOffset, int ScanOffset, int EntropyOffset)
 {
     private const byte Marker = 0xFF;
 
@@ -30,6 +32,44 @@ public readonly record struct JpegFrame(int Width, int Height, int Components, i
 
     /// <summary>MCU rows.</summary>
     public int McuRows => (Height + McuHeight - 1) / McuHeight;
+
+    /// <summary>
+    /// Whether libjpeg(-turbo) upsamples a component when decoding at scaleNumerator/8, so that a pixel's colour depends
+    /// on the neighbouring MCU's chroma. Its rule (jdmaster.c): each component's IDCT is scaled up by powers of two
+    /// while that divides the sampling ratio, so chroma at 1/2 to 1/8 scale is often decoded at the luma's resolution
+    /// and needs no upsampling. Grayscale never does.
+    /// </summary>
+    public bool Upsamples(int scaleNumerator)
+    {
+        if (Components == 1)
+        {
+            return false;
+        }
+
+        for (var c = 0; c < Math.Min(Components, 4); c++)
+        {
+            var sampling = (int)(Sampling >> (8 * c)) & 0xFF;
+            int h = sampling >> 4, v = sampling & 15;
+            if (h == 0 || v == 0)
+            {
+                return true; // Nonsense factors: assume the worst.
+            }
+
+            var size = scaleNumerator;
+            while (size < 8 && (MaxHorizontalSampling * scaleNumerator) % (h * size * 2) == 0
+                   && (MaxVerticalSampling * scaleNumerator) % (v * size * 2) == 0)
+            {
+                size *= 2;
+            }
+
+            if (h * size != MaxHorizontalSampling * scaleNumerator || v * size != MaxVerticalSampling * scaleNumerator)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Reads the headers up to the first SOS. False when the bytes are not a JPEG with a frame and a scan.</summary>
     public static bool TryRead(ReadOnlySpan<byte> data, out JpegFrame frame)
@@ -41,6 +81,7 @@ public readonly record struct JpegFrame(int Width, int Height, int Components, i
         }
 
         int width = 0, height = 0, components = 0, maxH = 1, maxV = 1, interval = 0, sofOffset = -1;
+        uint packed = 0;
         var baseline = false;
         var position = 2;
         while (TryNextSegment(data, ref position, out var marker, out var markerOffset, out var segment))
@@ -65,6 +106,11 @@ public readonly record struct JpegFrame(int Width, int Height, int Components, i
                 for (var c = 0; c < components; c++)
                 {
                     var sampling = segment[6 + (3 * c) + 1];
+                    if (c < 4)
+                    {
+                        packed |= (uint)sampling << (8 * c);
+                    }
+
                     maxH = Math.Max(maxH, sampling >> 4);
                     maxV = Math.Max(maxV, sampling & 15);
                 }
@@ -90,7 +136,8 @@ public readonly record struct JpegFrame(int Width, int Height, int Components, i
                 // A one-component scan's MCU is one block, whatever the sampling factors say.
                 var oneBlock = scanComponents == 1;
                 frame = new JpegFrame(width, height, components, oneBlock ? 8 : 8 * maxH, oneBlock ? 8 : 8 * maxV, interval,
-                    baseline && scanComponents == components && maxH <= 4 && maxV <= 4, maxH, maxV, sofOffset, markerOffset, position);
+                    baseline && scanComponents == components && components <= 4 && maxH <= 4 && maxV <= 4, maxH, maxV, packed, sofOffset,
+                    markerOffset, position);
                 return true;
             }
         }

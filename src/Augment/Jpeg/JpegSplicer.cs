@@ -10,10 +10,11 @@ namespace Loader.Augment.Jpeg;
 /// intervals copied, and their RST markers renumbered 0, 1, ..., 7, 0, ...
 ///
 /// Usable when the intervals tile the image into rectangles: the interval length divides the MCUs per row (several
-/// intervals per row) or is a whole number of rows. The rectangle is widened by one MCU on every side that is not an
-/// image edge: chroma upsampling at 8/8 reads one chroma sample beyond each pixel's own, and the sub-image's edges
-/// replicate, so without that margin the rectangle's border pixels would differ from the full decode's. With it, the
-/// rectangle decodes to the same bytes as in the full decode at the same scale (the tests check every scale).
+/// intervals per row) or is a whole number of rows. When the decoder upsamples chroma at the scale asked for (4:2:0 at
+/// 8/8, 4:2:2 at every scale; see <see cref="JpegFrame.Upsamples"/>), the rectangle is widened by one MCU on every side
+/// that is not an image edge: fancy upsampling reads one chroma sample beyond each pixel's own, and the sub-image's
+/// edges replicate, so without that margin the rectangle's border pixels would differ from the full decode's. With
+/// it, the rectangle decodes to the same bytes as in the full decode at the same scale (the tests check every scale).
 ///
 /// One per thread: it owns its output buffer and the interval tables, grown as needed and reused (no allocation once
 /// warm). Used by <see cref="CpuSampleDecoder"/> and usable as is by a GPU decoder (scale 8: source pixels).
@@ -65,13 +66,15 @@ public sealed class JpegSplicer
         var intervalsPerRow = columns / mcusAcross;
         var intervalRows = (frame.McuRows + rowsPerInterval - 1) / rowsPerInterval;
 
-        // The rectangle in MCUs, one MCU of margin on each side (clamped to the image), then in whole intervals.
+        // The rectangle in MCUs, with one MCU of margin on each side (clamped to the image) when the decoder upsamples
+        // chroma at this scale, then in whole intervals.
         var mcuWidth = frame.McuWidth * scaleNumerator / 8;
         var mcuHeight = frame.McuHeight * scaleNumerator / 8;
-        var firstColumn = Math.Max(0, (x / mcuWidth) - 1);
-        var endColumn = Math.Min(columns, ((x + width + mcuWidth - 1) / mcuWidth) + 1);
-        var firstRow = Math.Max(0, (y / mcuHeight) - 1);
-        var endRow = Math.Min(frame.McuRows, ((y + height + mcuHeight - 1) / mcuHeight) + 1);
+        var margin = frame.Upsamples(scaleNumerator) ? 1 : 0;
+        var firstColumn = Math.Max(0, (x / mcuWidth) - margin);
+        var endColumn = Math.Min(columns, ((x + width + mcuWidth - 1) / mcuWidth) + margin);
+        var firstRow = Math.Max(0, (y / mcuHeight) - margin);
+        var endRow = Math.Min(frame.McuRows, ((y + height + mcuHeight - 1) / mcuHeight) + margin);
         if (firstColumn >= endColumn || firstRow >= endRow)
         {
             return false;

@@ -275,8 +275,9 @@ int loader_jpeg_decode_region(lj_decoder* d, const uint8_t* data, size_t size, i
 /*
  * Lossless restart-interval transcoding (what `jpegtran -optimize -restart N -copy all` does): reads the quantized DCT
  * coefficients of a baseline or progressive Huffman JPEG and writes them again as a baseline JPEG with a restart
- * marker every restart_mcus MCUs and optimized Huffman tables. Pixels decode exactly as before. APPn and COM markers
- * are copied (except the JFIF and Adobe markers libjpeg writes itself). On success *out is a malloc'd buffer of
+ * marker every restart_mcus MCUs and optimized Huffman tables. Pixels decode exactly as before. With copy_markers,
+ * APPn and COM markers are copied (except the JFIF and Adobe markers libjpeg writes itself); without, only those two
+ * are written (what `jpegtran -copy none` does). On success *out is a malloc'd buffer of
  * *out_size bytes that the caller releases with loader_jpeg_free.
  */
 typedef struct {
@@ -300,8 +301,8 @@ static int lj_is_marker(jpeg_saved_marker_ptr m, int code, const char* tag, unsi
     return m->marker == code && m->data_length >= tag_length && memcmp(m->data, tag, tag_length) == 0;
 }
 
-int loader_jpeg_transcode(const uint8_t* data, size_t size, int restart_mcus, uint8_t** out, size_t* out_size,
-                          char* message, int message_capacity) {
+int loader_jpeg_transcode(const uint8_t* data, size_t size, int restart_mcus, int copy_markers, uint8_t** out,
+                          size_t* out_size, char* message, int message_capacity) {
     if (data == NULL || size == 0 || out == NULL || out_size == NULL || restart_mcus < 1 || restart_mcus > 65535) {
         if (message != NULL && message_capacity > 0) {
             snprintf(message, (size_t)message_capacity, "%s", "bad transcode arguments");
@@ -333,9 +334,11 @@ int loader_jpeg_transcode(const uint8_t* data, size_t size, int restart_mcus, ui
     jpeg_create_decompress(&t->src);
     t->have_src = 1;
     t->src.mem->max_memory_to_use = LJ_TRANSCODE_MEMORY_LIMIT;
-    jpeg_save_markers(&t->src, JPEG_COM, 0xFFFF);
-    for (int i = 0; i < 16; i++) {
-        jpeg_save_markers(&t->src, JPEG_APP0 + i, 0xFFFF);
+    if (copy_markers) {
+        jpeg_save_markers(&t->src, JPEG_COM, 0xFFFF);
+        for (int i = 0; i < 16; i++) {
+            jpeg_save_markers(&t->src, JPEG_APP0 + i, 0xFFFF);
+        }
     }
     jpeg_mem_src(&t->src, data, (unsigned long)size);
     if (jpeg_read_header(&t->src, TRUE) != JPEG_HEADER_OK) {

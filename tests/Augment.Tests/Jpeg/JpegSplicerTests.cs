@@ -83,9 +83,10 @@ public sealed class JpegSplicerTests
     [Fact]
     public void Splice_TheWholeImage_IsDeclined()
     {
-        var jpeg = RestartTranscoder.Transcode(Fixture.ImageBytes("n03196217_digital_clock.JPEG"), RestartMode.Auto);
-        Assert.False(new JpegSplicer().TrySplice(jpeg, 8, 0, 0, 500, 375, out _));
-        Assert.False(new JpegSplicer().TrySplice(jpeg, 8, 8, 8, 484, 359, out _)); // the margin reaches every edge
+        var jpeg = RestartTranscoder.Transcode(JpegTestImages.Encode(301, 227, SkiaSharp.SKJpegEncoderDownsample.Downsample420), RestartMode.Rows);
+        Assert.False(new JpegSplicer().TrySplice(jpeg, 8, 0, 0, 301, 227, out _));
+        Assert.False(new JpegSplicer().TrySplice(jpeg, 8, 16, 16, 301 - 32, 227 - 32, out _)); // 4:2:0 at 8/8: the margin reaches every edge
+        Assert.True(new JpegSplicer().TrySplice(jpeg, 4, 8, 8, 151 - 16, 114 - 16, out _)); // at 4/8 chroma is not upsampled: no margin
     }
 
     [Fact]

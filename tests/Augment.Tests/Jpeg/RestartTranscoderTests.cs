@@ -91,10 +91,13 @@ public sealed class RestartTranscoderTests
     }
 
     [Fact]
-    public void Transcode_KeepsApplicationMarkersAndComments()
+    public void Transcode_LeavesMetadataOut_UnlessAskedToKeepIt()
     {
         var source = Fixture.ImageBytes("n03584829_iron.JPEG"); // has a COM marker ("CREATOR: gd-jpeg ...")
-        var transcoded = RestartTranscoder.Transcode(source, RestartMode.Auto);
-        Assert.True(transcoded.AsSpan().IndexOf("CREATOR: gd-jpeg"u8) > 0);
+        Assert.True(source.AsSpan().IndexOf("CREATOR: gd-jpeg"u8) > 0);
+        Assert.True(RestartTranscoder.Transcode(source, RestartMode.Auto, keepMetadata: true).AsSpan().IndexOf("CREATOR: gd-jpeg"u8) > 0);
+        var bare = RestartTranscoder.Transcode(source, RestartMode.Auto);
+        Assert.True(bare.AsSpan().IndexOf("CREATOR: gd-jpeg"u8) < 0);
+        Assert.True(JpegTestImages.FullDecode(source, 8).Pixels.AsSpan().SequenceEqual(JpegTestImages.FullDecode(bare, 8).Pixels));
     }
 }
