@@ -2,6 +2,7 @@ using System.Runtime.Intrinsics;
 using System.Text;
 using Loader.Augment.Cpu;
 using Loader.Augment.Interop;
+using Loader.Augment.Jpeg;
 
 namespace Loader.Augment;
 
@@ -10,6 +11,11 @@ namespace Loader.Augment;
 /// crop needs, at the smallest DCT scale (1/8 steps) that still leaves at least the output resolution, resizes it with
 /// PIL's antialiased bilinear filter, flips, normalizes and converts on the way out. One per worker thread: it owns a
 /// native decompressor and scratch buffers, reused from sample to sample (no allocation once warm).
+/// <para>
+/// A JPEG with restart intervals that tile the image (what <c>make-records --restart-interval</c> writes) is decoded
+/// through <see cref="JpegSplicer"/>: only the intervals that cover the region go to libjpeg, so Huffman decoding is
+/// proportional to the crop; the pixels are the same as without it. Others take libjpeg's region decode as they are.
+/// </para>
 /// </summary>
 public sealed class CpuSampleDecoder : IDisposable
 {
@@ -21,6 +27,8 @@ public sealed class CpuSampleDecoder : IDisposable
     private readonly AxisCoefficients _vertical = new();
     private readonly BlockResampler _block = new();
     private readonly byte[] _message = new byte[MessageCapacity];
+    private readonly JpegSplicer _splicer = new();
+    private SpliceStatistics _statistics;
     private byte[] _region = [];
     private float[] _columnSums = [];
     private float[] _outputRow = [];
@@ -33,6 +41,15 @@ public sealed class CpuSampleDecoder : IDisposable
             throw new OutOfMemoryException("libloader_jpeg could not allocate a JPEG decompressor.");
         }
     }
+
+    /// <summary>
+    /// Decode through <see cref="JpegSplicer"/> when the JPEG's restart intervals allow it (default true). Off, every
+    /// JPEG takes libjpeg's region decode (for comparisons and benchmarks; the pixels are the same).
+    /// </summary>
+    public bool SpliceRestartIntervals { get; set; } = true;
+
+    /// <summary>Samples decoded so far, how many took the spliced path and how many entropy-coded bytes they read.</summary>
+    public SpliceStatistics Statistics => _statistics;
 
     /// <summary>Reads the size and component count from the JPEG header.</summary>
     public unsafe ImageInfo ReadHeader(ReadOnlySpan<byte> jpeg)
@@ -90,7 +107,8 @@ public sealed class CpuSampleDecoder : IDisposable
 
         // Room for libjpeg's iMCU-aligned rows, so it writes them in place.
         var stride = (regionWidth + LibLoaderJpeg.MaxLeftPad) * 3;
-        var leftPad = DecodeRegion(jpeg, geometry.ScaleNumerator, regionX, regionY, regionWidth, regionHeight, stride, geometry);
+        var leftPad = DecodeRegion(jpeg, geometry.ScaleNumerator, regionX, regionY, regionWidth, regionHeight, stride,
+            geometry.ScaledWidth, geometry.ScaledHeight);
         _horizontal.Rebase(regionX - leftPad);
         _vertical.Rebase(regionY);
         return (stride, (leftPad + regionWidth) * 3);
@@ -98,8 +116,29 @@ public sealed class CpuSampleDecoder : IDisposable
 
     public void Dispose() => _decompressor.Dispose();
 
-    private unsafe int DecodeRegion(ReadOnlySpan<byte> jpeg, int scaleNumerator, int x, int y, int width, int height, int stride,
-        in ResampleGeometry geometry)
+    /// <summary>
+    /// Decodes the rectangle [x, x + width) x [y, y + height) of the image scaled by scaleNumerator/8 into the region
+    /// buffer (rows <paramref name="stride"/> bytes apart) and returns libjpeg's left pad: spliced when the restart
+    /// intervals allow, otherwise libjpeg's region decode of the whole file. (Internal for the tests.)
+    /// </summary>
+    internal int DecodeRegion(ReadOnlySpan<byte> jpeg, int scaleNumerator, int x, int y, int width, int height, int stride,
+        int expectedWidth, int expectedHeight)
+    {
+        _statistics.Samples++;
+        if (SpliceRestartIntervals && _splicer.TrySplice(jpeg, scaleNumerator, x, y, width, height, out var splice))
+        {
+            _statistics.SplicedSamples++;
+            _statistics.SplicedEntropyBytes += splice.EntropyBytes;
+            _statistics.SplicedSourceEntropyBytes += splice.SourceEntropyBytes;
+            return DecodeNative(_splicer.Output, strict: true, scaleNumerator, x - splice.OriginX, y - splice.OriginY, width, height, stride,
+                splice.ScaledWidth, splice.ScaledHeight);
+        }
+
+        return DecodeNative(jpeg, strict: false, scaleNumerator, x, y, width, height, stride, expectedWidth, expectedHeight);
+    }
+
+    private unsafe int DecodeNative(ReadOnlySpan<byte> jpeg, bool strict, int scaleNumerator, int x, int y, int width, int height,
+        int stride, int expectedWidth, int expectedHeight)
     {
         var bytes = stride * height;
         if (_region.Length < bytes)
@@ -108,6 +147,7 @@ public sealed class CpuSampleDecoder : IDisposable
         }
 
         int rc, leftPad, scaledWidth, scaledHeight;
+        LibLoaderJpeg.SetStrict(_decompressor, strict ? 1 : 0);
         fixed (byte* data = jpeg)
         fixed (byte* output = _region)
         fixed (byte* message = _message)
@@ -116,10 +156,10 @@ public sealed class CpuSampleDecoder : IDisposable
                 output, (nuint)stride, (nuint)_region.Length, out leftPad, out scaledWidth, out scaledHeight, message, MessageCapacity);
         }
 
-        ThrowIfFailed(rc, "decoding the JPEG");
-        if (scaledWidth != geometry.ScaledWidth || scaledHeight != geometry.ScaledHeight)
+        ThrowIfFailed(rc, strict ? "decoding the restart intervals the crop covers" : "decoding the JPEG");
+        if (scaledWidth != expectedWidth || scaledHeight != expectedHeight)
         {
-            throw new ImageDecodeException($"libjpeg scaled the image to {scaledWidth}x{scaledHeight}, expected {geometry.ScaledWidth}x{geometry.ScaledHeight}.");
+            throw new ImageDecodeException($"libjpeg scaled the image to {scaledWidth}x{scaledHeight}, expected {expectedWidth}x{expectedHeight}.");
         }
 
         return leftPad;
@@ -236,7 +276,9 @@ public sealed class CpuSampleDecoder : IDisposable
         throw rc switch
         {
             LibLoaderJpeg.ErrorMemory => new OutOfMemoryException($"libjpeg ran out of memory {what}: {text}"),
-            LibLoaderJpeg.ErrorArgument => new ArgumentException($"Bad arguments {what}: {text}"),
+            // The shim checks the rectangle against the image libjpeg found, not the caller's code: when they disagree
+            // the sample's bytes are to blame (a header that lies), so it is a bad sample, not a bug that ends the run.
+            LibLoaderJpeg.ErrorArgument => new ImageDecodeException($"The JPEG does not fit its own plan ({what}): {text}"),
             _ => new ImageDecodeException($"Not a readable JPEG ({what}): {text}"),
         };
     }

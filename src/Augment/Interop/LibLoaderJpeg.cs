@@ -37,6 +37,31 @@ internal static partial class LibLoaderJpeg
         int x, int y, int width, int height, byte* output, nuint outputStride, nuint outputCapacity, out int leftPad,
         out int scaledWidth, out int scaledHeight, byte* message, int messageCapacity);
 
-    /// <summary>The widest iMCU (4x horizontal sampling x 8 pixels) less one.</summary>
-    public const int MaxLeftPad = 31;
+    /// <summary>
+    /// Rewrites a baseline or progressive JPEG losslessly as baseline with a restart marker every
+    /// <paramref name="restartMcus"/> MCUs and optimized Huffman tables; APPn and COM markers copied when
+    /// <paramref name="copyMarkers"/> is 1. On success <paramref name="output"/> is a
+    /// buffer the shim allocated: release it with <see cref="Free"/>.
+    /// </summary>
+    [LibraryImport(LibraryName, EntryPoint = "loader_jpeg_transcode")]
+    public static unsafe partial int Transcode(byte* data, nuint size, int restartMcus, int copyMarkers, out nint output, out nuint outputSize,
+        byte* message, int messageCapacity);
+
+    [LibraryImport(LibraryName, EntryPoint = "loader_jpeg_free")]
+    public static partial void Free(nint buffer);
+
+    /// <summary>
+    /// Strict: every libjpeg warning (bad Huffman code, premature end of an interval, extraneous bytes,
+    /// resynchronization) fails the decode instead of being tolerated. For sub-JPEGs the splicer built, whose markers
+    /// are all its own: such a warning can only mean a corrupt interval.
+    /// </summary>
+    [LibraryImport(LibraryName, EntryPoint = "loader_jpeg_set_strict")]
+    public static partial void SetStrict(JpegDecompressorHandle decoder, int strict);
+
+    /// <summary>
+    /// Row slack of the in-place decode: rows start up to one iMCU (4x horizontal sampling x 8 pixels = 32) left of x,
+    /// and the shim decodes one pixel past the rectangle's right edge (so that fancy upsampling's edge replication
+    /// falls outside it).
+    /// </summary>
+    public const int MaxLeftPad = 33;
 }

@@ -12,7 +12,15 @@ public sealed record ManifestShard(string File, string Index, string DaliIndex, 
 
 /// <summary>How the data set was made: enough to rerun it and to know what was left out.</summary>
 public sealed record ManifestSource(string Input, string InputKind, ulong Seed, long InputFiles, long Written,
-                                    long Reencoded, long Skipped, int? MaxSide = null);
+                                    long Reencoded, long Skipped, int? MaxSide = null)
+{
+    /// <summary>make-records <c>--restart-interval</c> (auto, rows or N MCUs); null (absent) when off: JPEGs stored as given.</summary>
+    public string? RestartInterval { get; init; }
+
+    /// <summary>Passthrough JPEGs rewritten losslessly with restart intervals (not counted in <see cref="Written"/>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long Transcoded { get; init; }
+}
 
 /// <summary>
 /// <c>manifest.json</c>: the data set's classes, counts, shards with sizes and content hashes, and the format

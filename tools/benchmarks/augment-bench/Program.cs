@@ -6,7 +6,7 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Loader.Tools.AugmentBench;
 using Loader.Tools.Benchmarks;
 
-// augment-bench [throughput] [--data DIR] [--seconds S] [--rounds N] [--json FILE]
+// augment-bench [throughput] [--data DIR] [--seconds S] [--rounds N] [--json FILE] [--restart-interval auto|rows|N]
 // augment-bench kernels [BenchmarkDotNet arguments]
 if (args.Length > 0 && args[0] == "kernels")
 {
@@ -20,6 +20,7 @@ var dataDir = SharedSample.DefaultDirectory();
 var seconds = 3.0;
 var rounds = 3;
 string? json = null;
+var restart = Loader.Augment.Jpeg.RestartMode.Auto;
 for (var i = args.Length > 0 && args[0] == "throughput" ? 1 : 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -36,8 +37,11 @@ for (var i = args.Length > 0 && args[0] == "throughput" ? 1 : 0; i < args.Length
         case "--json":
             json = args[++i];
             break;
+        case "--restart-interval":
+            restart = Loader.Augment.Jpeg.RestartMode.Parse(args[++i]);
+            break;
         default:
-            Console.Error.WriteLine($"unknown argument {args[i]}; usage: augment-bench [throughput] [--data DIR] [--seconds S] [--rounds N] [--json FILE] | kernels [BenchmarkDotNet args]");
+            Console.Error.WriteLine($"unknown argument {args[i]}; usage: augment-bench [throughput] [--data DIR] [--seconds S] [--rounds N] [--json FILE] [--restart-interval auto|rows|N] | kernels [BenchmarkDotNet args]");
             return 2;
     }
 }
@@ -48,4 +52,10 @@ if (OperatingSystem.IsLinux())
     System.Diagnostics.Process.GetCurrentProcess().ProcessorAffinity = 1;
 }
 
-return ThroughputBenchmark.Run(dataDir, seconds, rounds, json);
+if (restart.IsOff)
+{
+    Console.Error.WriteLine("--restart-interval off: nothing to compare (use auto, rows or N)");
+    return 2;
+}
+
+return ThroughputBenchmark.Run(dataDir, seconds, rounds, json, restart);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Loader.Augment;
+using Loader.Augment.Jpeg;
 
 namespace Loader.Tools.AugmentBench;
 
@@ -10,8 +11,13 @@ namespace Loader.Tools.AugmentBench;
 /// <item>turbojpeg_full_decode: TurboJPEG full-image decode to RGB (the baseline);</item>
 /// <item>train_transform: header + plan + ROI/DCT-scaled decode + resize + flip + normalize into a float32 CHW slot;</item>
 /// <item>eval_transform: the same for Resize(256) + CenterCrop(224);</item>
-/// <item>train_roi_decode_only: train_transform without the resize/flip/normalize (to see what those cost).</item>
+/// <item>train_roi_decode_only: train_transform without the resize/flip/normalize (to see what those cost);</item>
+/// <item>train_transform_spliced, eval_transform_spliced: the same transforms on the files transcoded in memory with
+/// restart intervals (what make-records --restart-interval writes), decoded through the splicer.</item>
 /// </list>
+/// The unspliced passes run with splicing off (today's path even for an original that has restart markers). Then
+/// the splicer alone: microseconds to build a training crop's sub-JPEG, and to scan every interval of a file (the
+/// most an interval table stored in the index could save per sample).
 /// Then train_resample_microseconds_per_image: the resize/flip/normalize/store half of train_transform timed alone.
 /// The passes alternate (baseline, train, eval, baseline, ...) so drift in machine load hits all of them alike. Each
 /// pass reports wall-clock images/s and images per CPU-second of this process (steadier on a shared machine); the
@@ -19,7 +25,7 @@ namespace Loader.Tools.AugmentBench;
 /// </summary>
 internal static class ThroughputBenchmark
 {
-    public static int Run(string dataDir, double secondsPerPass, int rounds, string? jsonPath)
+    public static int Run(string dataDir, double secondsPerPass, int rounds, string? jsonPath, RestartMode restart)
     {
         var files = Directory.EnumerateFiles(dataDir).Where(f => f.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase))
             .Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToArray();
@@ -29,11 +35,31 @@ internal static class ThroughputBenchmark
             return 2;
         }
 
+        // What make-records --restart-interval would store; a file the transcoder cannot read stays as it is.
+        var transcodeClock = Stopwatch.StartNew();
+        var untranscoded = 0;
+        var transcoded = files.Select(f =>
+        {
+            try
+            {
+                return RestartTranscoder.Transcode(f, restart);
+            }
+            catch (ImageDecodeException)
+            {
+                untranscoded++;
+                return f;
+            }
+        }).ToArray();
+        var transcodeSeconds = transcodeClock.Elapsed.TotalSeconds;
+
         var spec = OutputSpec.ImageNet();
         var slot = new byte[spec.BytesPerSample];
         var planner = new SamplePlanner(new AugmentOptions());
         using var turbo = new TurboJpegDecoder();
-        using var decoder = new CpuSampleDecoder();
+        using var decoder = new CpuSampleDecoder { SpliceRestartIntervals = false };
+        using var trainSpliced = new CpuSampleDecoder();
+        using var evalSpliced = new CpuSampleDecoder();
+        var splicer = new JpegSplicer();
         var epoch = 0;
 
         void Baseline(int i) => turbo.Decode(files[i]);
@@ -59,16 +85,31 @@ internal static class ThroughputBenchmark
             decoder.Process(files[i], planner.PlanEval(info.Width, info.Height), spec, slot);
         }
 
+        void TrainSpliced(int i)
+        {
+            var info = trainSpliced.ReadHeader(transcoded[i]);
+            var plan = planner.PlanTrain(7, epoch, i, info.Width, info.Height);
+            trainSpliced.Process(transcoded[i], plan, spec, slot);
+        }
+
+        void EvalSpliced(int i)
+        {
+            var info = evalSpliced.ReadHeader(transcoded[i]);
+            evalSpliced.Process(transcoded[i], planner.PlanEval(info.Width, info.Height), spec, slot);
+        }
+
         // Warm-up: JIT, scratch buffers, page cache.
         for (var i = 0; i < files.Length; i++)
         {
             Baseline(i);
             Train(i);
             Eval(i);
+            TrainSpliced(i);
+            EvalSpliced(i);
         }
 
-        string[] names = ["turbojpeg_full_decode", "train_transform", "eval_transform", "train_roi_decode_only"];
-        Action<int>[] work = [Baseline, Train, Eval, TrainDecodeOnly];
+        string[] names = ["turbojpeg_full_decode", "train_transform", "eval_transform", "train_roi_decode_only", "train_transform_spliced", "eval_transform_spliced"];
+        Action<int>[] work = [Baseline, Train, Eval, TrainDecodeOnly, TrainSpliced, EvalSpliced];
         var results = names.ToDictionary(n => n, _ => new List<double>());
         var cpuResults = names.ToDictionary(n => n, _ => new List<double>());
         for (var round = 0; round < rounds; round++)
@@ -106,7 +147,48 @@ internal static class ThroughputBenchmark
             resampleMicroseconds.Add(ticks * 1e6 / Stopwatch.Frequency / done);
         }
 
+        // The splicer alone, on the transcoded files: a training crop's sub-JPEG (scan up to its last interval + copy),
+        // and a scan of every interval (a one-pixel crop in the bottom-right corner).
+        double SpliceMicroseconds(Func<int, ImageInfo, (int X, int Y, int W, int H)> rectangle)
+        {
+            var perRound = new List<double>();
+            for (var round = 0; round < rounds; round++)
+            {
+                var done = 0;
+                long ticks = 0;
+                var watch = Stopwatch.StartNew();
+                while (watch.Elapsed.TotalSeconds < secondsPerPass / 4)
+                {
+                    var i = done % files.Length;
+                    var info = trainSpliced.ReadHeader(transcoded[i]);
+                    var (x, y, w, h) = rectangle(i, info);
+                    var start = Stopwatch.GetTimestamp();
+                    splicer.TrySplice(transcoded[i], 8, x, y, w, h, out _);
+                    ticks += Stopwatch.GetTimestamp() - start;
+                    done++;
+                }
+
+                perRound.Add(ticks * 1e6 / Stopwatch.Frequency / done);
+            }
+
+            return Math.Round(Median(perRound), 2);
+        }
+
+        var spliceCrop = SpliceMicroseconds((i, info) =>
+        {
+            var crop = planner.PlanTrain(7, 0, i, info.Width, info.Height).Crop;
+            return (crop.X, crop.Y, crop.Width, crop.Height);
+        });
+        var spliceScanAll = SpliceMicroseconds((_, info) => (info.Width - 1, info.Height - 1, 1, 1));
+
         static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+        static object Splicing(SpliceStatistics s) => new
+        {
+            samples = s.Samples,
+            spliced_samples = s.SplicedSamples,
+            spliced_fraction = Math.Round((double)s.SplicedSamples / Math.Max(1, s.Samples), 4),
+            entropy_bytes_decoded_fraction_of_spliced = Math.Round(s.SplicedEntropyFraction, 4),
+        };
         var baseline = Median(results["turbojpeg_full_decode"]);
         var cpuBaseline = Median(cpuResults["turbojpeg_full_decode"]);
         var report = new
@@ -126,6 +208,21 @@ internal static class ThroughputBenchmark
             train_vs_full_decode_cpu = Math.Round(Median(cpuResults["train_transform"]) / cpuBaseline, 3),
             train_vs_full_decode_cpu_per_round = cpuResults["train_transform"].Zip(cpuResults["turbojpeg_full_decode"], (t, b) => Math.Round(t / b, 3)).ToArray(),
             eval_vs_full_decode_cpu = Math.Round(Median(cpuResults["eval_transform"]) / cpuBaseline, 3),
+            restart_interval = restart.ToString(),
+            transcoded_files = files.Length - untranscoded,
+            transcoded_bytes_vs_original = Math.Round((double)transcoded.Sum(t => (long)t.Length) / files.Sum(f => (long)f.Length), 4),
+            transcode_milliseconds_per_image = Math.Round(transcodeSeconds * 1e3 / files.Length, 3),
+            train_spliced_vs_full_decode = Math.Round(Median(results["train_transform_spliced"]) / baseline, 3),
+            eval_spliced_vs_full_decode = Math.Round(Median(results["eval_transform_spliced"]) / baseline, 3),
+            train_spliced_vs_full_decode_cpu = Math.Round(Median(cpuResults["train_transform_spliced"]) / cpuBaseline, 3),
+            train_spliced_vs_full_decode_cpu_per_round = cpuResults["train_transform_spliced"].Zip(cpuResults["turbojpeg_full_decode"], (t, b) => Math.Round(t / b, 3)).ToArray(),
+            eval_spliced_vs_full_decode_cpu = Math.Round(Median(cpuResults["eval_transform_spliced"]) / cpuBaseline, 3),
+            train_spliced_vs_train = Math.Round(Median(results["train_transform_spliced"]) / Median(results["train_transform"]), 3),
+            eval_spliced_vs_eval = Math.Round(Median(results["eval_transform_spliced"]) / Median(results["eval_transform"]), 3),
+            splicing_train = Splicing(trainSpliced.Statistics),
+            splicing_eval = Splicing(evalSpliced.Statistics),
+            splice_build_microseconds_per_train_crop = spliceCrop,
+            splice_scan_every_interval_microseconds = spliceScanAll,
             processor_count = Environment.ProcessorCount,
             runtime = Environment.Version.ToString(),
         };

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json.Serialization;
 using System.Text.Json;
+using Loader.Augment.Jpeg;
 using Loader.Tools.Benchmarks;
+using Loader.Tools.MakeRecords.Sanitizing;
 using Loader.Tools.MakeRecords.Job;
 
 namespace Loader.Tools.MakeRecordsBench;
@@ -15,6 +17,8 @@ namespace Loader.Tools.MakeRecordsBench;
 /// the shard, index. Ratios are speeds (baseline seconds / measured seconds, median over rounds); above 1 is faster.
 /// make-records --threads 1 does everything on one thread; with 2 on one shard, a worker reads, serializes and frames
 /// records while the calling thread writes them (one gather write per chunk, no copy) and hashes the shard (SHA-256).
+/// make-records --threads 1 --restart-interval auto is timed in the same rounds: restartAutoTimeVsPassthrough is its
+/// seconds over the passthrough run's (paired per round), and the shard bytes of the two are compared.
 /// Usage: make-records-bench [INPUT] [--rounds N] [--json FILE]
 /// </summary>
 internal static class Program
@@ -36,6 +40,7 @@ internal static class Program
             {
                 Make(input, Path.Combine(scratch, $"warm-records1-{i}"), threads: 1);
                 Make(input, Path.Combine(scratch, $"warm-records2-{i}"), threads: 2);
+                Make(input, Path.Combine(scratch, $"warm-records1-restart-{i}"), threads: 1, RestartMode.Auto);
             }
 
             Directory.Delete(scratch, recursive: true);
@@ -45,7 +50,9 @@ internal static class Program
             var streamCopy = new List<double>();
             var make1 = new List<double>();
             var make2 = new List<double>();
+            var make1Restart = new List<double>();
             JobResult? last = null;
+            JobResult? lastRestart = null;
             for (int round = 0; round < rounds; round++)
             {
                 // The kernel writes one step's output back during the next steps; rotating the order each round spreads
@@ -56,6 +63,7 @@ internal static class Program
                     () => streamCopy.Add(Time(() => StreamCopy(files, Path.Combine(scratch, $"stream-copy{round}")))),
                     () => make1.Add(Time(() => last = Make(input, Path.Combine(scratch, $"records1-{round}"), threads: 1))),
                     () => make2.Add(Time(() => Make(input, Path.Combine(scratch, $"records2-{round}"), threads: 2))),
+                    () => make1Restart.Add(Time(() => lastRestart = Make(input, Path.Combine(scratch, $"records1-restart-{round}"), threads: 1, RestartMode.Auto))),
                 ];
                 for (int step = 0; step < steps.Length; step++)
                 {
@@ -79,7 +87,14 @@ internal static class Program
                 Measure("plain copy (File.Copy per file: copy_file_range, bytes stay in the kernel; 1 thread)", copy),
                 Measure("user-space copy (read each file into memory, write it out; 1 thread)", streamCopy),
                 Measure("make-records --threads 1 (one shard)", make1),
-                Measure("make-records --threads 2 (one shard: a worker reads and frames records while this thread writes and hashes)", make2));
+                Measure("make-records --threads 2 (one shard: a worker reads and frames records while this thread writes and hashes)", make2),
+                Measure("make-records --threads 1 --restart-interval auto (one shard: every JPEG transcoded losslessly)", make1Restart),
+                lastRestart!.Report.Transcoded,
+                last.Manifest.Shards.Sum(s => s.Bytes),
+                lastRestart.Manifest.Shards.Sum(s => s.Bytes),
+                Math.Round((double)lastRestart.Manifest.Shards.Sum(s => s.Bytes) / last.Manifest.Shards.Sum(s => s.Bytes), 4),
+                Math.Round(RatioMedian(make1Restart, make1), 3),
+                Math.Round((Median(make1Restart) - Median(make1)) * 1e3 / files.Length, 3));
             string json = JsonSerializer.Serialize(result, BenchJsonContext.Default.BenchResult);
             Console.WriteLine(json);
             if (jsonPath is not null)
@@ -124,8 +139,13 @@ internal static class Program
         }
     }
 
-    private static JobResult Make(string input, string output, int threads) =>
-        new MakeRecordsJob(new MakeRecordsOptions(input, output) { Threads = threads, Seed = 1 }).Run();
+    private static JobResult Make(string input, string output, int threads, RestartMode? restart = null) =>
+        new MakeRecordsJob(new MakeRecordsOptions(input, output)
+        {
+            Threads = threads,
+            Seed = 1,
+            Sanitize = new SanitizeOptions { Restart = restart ?? RestartMode.Off },
+        }).Run();
 
     private static double Time(Action action)
     {
@@ -158,7 +178,9 @@ internal sealed record Measurement(string Name, double Seconds, double FilesPerS
 
 internal sealed record BenchResult(string Input, int Files, long Bytes, int Rounds, int ProcessorCount, long Written, long Reencoded,
                                    long Skipped, Measurement PlainCopy, Measurement UserSpaceCopy, Measurement MakeRecords1,
-                                   Measurement MakeRecords2);
+                                   Measurement MakeRecords2, Measurement MakeRecords1RestartAuto, long Transcoded,
+                                   long PassthroughShardBytes, long TranscodedShardBytes, double TranscodedVsPassthroughBytes,
+                                   double RestartAutoTimeVsPassthrough, double RestartAutoExtraMillisecondsPerImage);
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(BenchResult))]

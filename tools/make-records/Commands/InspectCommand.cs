@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Loader.Augment.Jpeg;
 using Loader.Records;
 using Loader.Records.Format;
 using Loader.Records.Jpeg;
@@ -46,6 +47,9 @@ internal static class InspectCommand
         {
             summary.AddRow("made from", Markup.Escape($"{source.Input} ({source.InputKind}), seed {source.Seed}"));
             summary.AddRow("inputs", $"{source.InputFiles:N0}: {source.Written:N0} written, {source.Reencoded:N0} re-encoded, {source.Skipped:N0} skipped");
+            summary.AddRow("restart intervals", source.RestartInterval is { } mode
+                ? $"{Markup.Escape(mode)} ({source.Transcoded:N0} transcoded, re-encoded ones too)"
+                : "off (JPEGs stored as given)");
         }
 
         AnsiConsole.Write(summary);
@@ -98,6 +102,9 @@ internal static class InspectCommand
             ? $"{info.Width}x{info.Height}, {info.Components} component(s), {(info.Progressive ? "progressive" : "baseline")}, sampling 0x{info.LumaSampling:x2}"
             : problem ?? "not a JPEG";
         fields.AddRow("image/encoded", $"{image.Length:N0} bytes: {Markup.Escape(jpeg)}");
+        fields.AddRow("restart interval", JpegFrame.TryRead(buffer.AsSpan(image.Offset, image.Length), out JpegFrame frame) && frame.RestartInterval > 0
+            ? $"{frame.RestartInterval} MCUs ({frame.McuColumns} per row){(frame.Spliceable ? "" : ", not one baseline scan")}"
+            : "none");
         AnsiConsole.Write(fields);
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Loader.Augment.Jpeg;
 using Loader.Tools.MakeRecords.Job;
 using Loader.Tools.MakeRecords.Sanitizing;
 using Spectre.Console;
@@ -23,6 +24,12 @@ internal static class MakeCommand
         var maxSide = new Option<int?>("--max-side") { Description = "Downscale (re-encode) so the longer side is at most N pixels" };
         var quality = new Option<int>("--quality") { Description = "JPEG quality of re-encoded images", DefaultValueFactory = _ => 95 };
         var report = new Option<string?>("--report") { Description = "Write a JSON report: one entry per input file (status, reason, shard, record)" };
+        var restart = new Option<string>("--restart-interval")
+        {
+            Description = "Rewrite every JPEG losslessly with restart markers so the loader decodes only the intervals a crop covers: "
+                          + "auto (about 8 MCUs, dividing the row), rows (one per MCU row), N (at most N MCUs, dividing the row) or off",
+            DefaultValueFactory = _ => "off",
+        };
         var strict = new Option<bool>("--strict") { Description = "Exit non-zero when any input was skipped" };
         var applyExif = new Option<bool>("--apply-exif-orientation") { Description = "Re-encode JPEGs with an EXIF rotation upright (default: stored byte for byte, as TensorFlow, torchvision and PIL keep them)" };
         var allowEmpty = new Option<bool>("--allow-empty-classes") { Description = "Keep class folders without files as classes with no records (default: an error)" };
@@ -31,7 +38,7 @@ internal static class MakeCommand
         var command = new RootCommand("Turns an image folder, a file list or TFRecord files into shuffled, sanitized, indexed TFRecord shards.\n"
                                       + "Subcommands: verify DIR, inspect DIR, index DIR, demo OUT.")
         {
-            input, output, fileList, name, shards, shardSize, seed, threads, maxPixels, maxSide, quality, report, strict, applyExif,
+            input, output, fileList, name, shards, shardSize, seed, threads, maxPixels, maxSide, quality, restart, report, strict, applyExif,
             allowEmpty, allowPartial,
         };
         command.SetAction(parse =>
@@ -47,7 +54,10 @@ internal static class MakeCommand
                     Seed = parse.GetValue(seed),
                     Threads = parse.GetValue(threads),
                     Sanitize = new SanitizeOptions(parse.GetValue(maxPixels), parse.GetValue(maxSide), parse.GetValue(quality),
-                                                   parse.GetValue(applyExif)),
+                                                   parse.GetValue(applyExif))
+                    {
+                        Restart = RestartMode.Parse(parse.GetValue(restart)!),
+                    },
                     ReportPath = parse.GetValue(report),
                     Strict = parse.GetValue(strict),
                     AllowEmptyClasses = parse.GetValue(allowEmpty),
@@ -78,6 +88,11 @@ internal static class MakeCommand
         table.AddRow("input files", report.InputFiles.ToString("N0", CultureInfo.InvariantCulture));
         table.AddRow("written as is", report.Written.ToString("N0", CultureInfo.InvariantCulture));
         table.AddRow("re-encoded", report.Reencoded.ToString("N0", CultureInfo.InvariantCulture));
+        if (report.RestartInterval is { } mode)
+        {
+            table.AddRow("transcoded", $"{report.Transcoded.ToString("N0", CultureInfo.InvariantCulture)} (restart intervals: {mode})");
+        }
+
         table.AddRow(report.Skipped > 0 ? "[yellow]skipped[/]" : "skipped", report.Skipped.ToString("N0", CultureInfo.InvariantCulture));
         table.AddRow("records", $"{report.Records:N0} in {report.Shards} shard(s){(report.ShardsReused > 0 ? $", {report.ShardsReused} kept from an earlier run" : "")}");
         table.AddRow("classes", result.Manifest.Classes.Count.ToString(CultureInfo.InvariantCulture));
@@ -85,7 +100,7 @@ internal static class MakeCommand
         table.AddRow("time", $"{seconds:N2} s, {report.InputFiles / seconds:N0} files/s, {bytes / 1e6 / seconds:N1} MB/s");
         AnsiConsole.Write(table);
 
-        var reasons = report.NotWritten.GroupBy(f => (f.Status, Reason: ReasonKind(f.Reason)))
+        var reasons = report.NotWritten.Where(f => f.Status != MakeRecordsJob.Transcoded).GroupBy(f => (f.Status, Reason: ReasonKind(f.Reason)))
                                   .OrderByDescending(g => g.Count()).ToList();
         if (reasons.Count > 0)
         {

@@ -50,10 +50,31 @@ internal static class VerifyCommand
                 AnsiConsole.MarkupLineInterpolated($"[yellow]PARTIAL[/] {warning.ToString()}");
             }
 
+            string manifestPath = Path.Combine(dir, Loader.Records.Index.ShardNaming.ManifestFileName);
+            if (File.Exists(manifestPath) && TryReadRestartMode(manifestPath) is { } restart)
+            {
+                AnsiConsole.MarkupLineInterpolated($"restart intervals: {restart}");
+            }
+
             string verdict = report.Ok ? (report.Partial.Count > 0 ? "[yellow]OK, PARTIAL[/]" : "[green]OK[/]") : $"[red]{report.Problems.Count} problem(s)[/]";
             AnsiConsole.MarkupLine($"{verdict}: {report.Shards} shard(s), {report.Records:N0} records, {report.Bytes / 1e6:N1} MB checked");
             return report.Ok ? 0 : 1;
         });
         return command;
+    }
+
+    /// <summary>The manifest's --restart-interval line, or null when it cannot be read (verify reports that itself).</summary>
+    private static string? TryReadRestartMode(string manifestPath)
+    {
+        try
+        {
+            var source = Loader.Records.Index.DatasetManifest.Read(manifestPath).Source;
+            return source is null ? null
+                : source.RestartInterval is { } mode ? $"{mode} ({source.Transcoded:N0} transcoded)" : "off";
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 }

@@ -20,7 +20,15 @@ internal sealed record ShardCheckpoint(string PlanDigest, Loader.Records.Index.M
 /// every input, streamed from the plan: <see cref="RunReportWriter"/>).</summary>
 internal sealed record RunReport(string Input, string Output, string InputKind, long InputFiles, long Written, long Reencoded,
                                  long Skipped, long Records, int Shards, int ShardsReused, double Seconds,
-                                 IReadOnlyList<InputOutcome> NotWritten);
+                                 IReadOnlyList<InputOutcome> NotWritten)
+{
+    /// <summary>--restart-interval (off: absent, and <see cref="Transcoded"/> with it).</summary>
+    public string? RestartInterval { get; init; }
+
+    /// <summary>Passthrough JPEGs rewritten with restart intervals (status "transcoded"; not counted in Written).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long Transcoded { get; init; }
+}
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
                              DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

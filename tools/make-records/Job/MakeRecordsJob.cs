@@ -136,8 +136,10 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         long inputFiles = inputs.Items.Count + inputs.Ignored.Count;
         long reencoded = notWritten.Count(o => o.Status == Reencoded);
         long skipped = notWritten.Count(o => o.Status == Skipped);
+        long transcoded = notWritten.Count(o => o.Status == Transcoded);
         long records = results.Sum(r => r.Shard.Records);
-        long written = records - reencoded;
+        long written = records - reencoded - transcoded;
+        string? restart = Options.Sanitize.Restart.IsOff ? null : Options.Sanitize.Restart.ToString();
         var manifest = new DatasetManifest(
             RecordFormat.Version,
             name,
@@ -145,11 +147,15 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
             [.. inputs.Classes.Select(c => new ManifestClass(c.Index, c.Synset, c.Name, counts[c.Index]))],
             [.. results.Select(r => r.Shard)],
             new ManifestSource(Options.Input, inputs.Kind, Options.Seed, inputFiles, written, reencoded, skipped,
-                               Options.Sanitize.MaxSide));
+                               Options.Sanitize.MaxSide) { RestartInterval = restart, Transcoded = transcoded });
         manifest.Write(Path.Combine(Options.Output, ShardNaming.ManifestFileName));
 
         var report = new RunReport(Options.Input, Options.Output, inputs.Kind, inputFiles, written, reencoded, skipped,
-                                   manifest.RecordCount, shardCount, reused, Math.Round(clock.Elapsed.TotalSeconds, 3), notWritten);
+                                   manifest.RecordCount, shardCount, reused, Math.Round(clock.Elapsed.TotalSeconds, 3), notWritten)
+        {
+            RestartInterval = restart,
+            Transcoded = transcoded,
+        };
         if (Options.ReportPath is { } reportPath)
         {
             RunReportWriter.Write(reportPath, report, inputs, plan, results, name);
@@ -161,6 +167,7 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
     public const string Written = "written";
     public const string Reencoded = "reencoded";
     public const string Skipped = "skipped";
+    public const string Transcoded = "transcoded";
 
     /// <summary>The skipped and re-encoded inputs of every shard, with where the re-encoded ones landed.</summary>
     private static IEnumerable<InputOutcome> NotWritten(ShardCheckpoint[] results, ShardPlan plan, InputSet inputs, string name)
@@ -220,9 +227,10 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
 
                     framed.Add(new FramedRecord(input.Record.AsMemory(0, input.RecordLength), input.PayloadCrc, item.Label, input.Width, input.Height));
                     classCounts[item.Label] = classCounts.GetValueOrDefault(item.Label) + 1;
-                    if (input.Status == SanitizeStatus.Reencoded)
+                    if (input.Status is SanitizeStatus.Reencoded or SanitizeStatus.Transcoded)
                     {
-                        notWritten.Add(new ItemOutcome(chunk + i, Reencoded, input.Reason));
+                        // Transcoded inputs are listed like re-encoded ones (only with --restart-interval, opt-in).
+                        notWritten.Add(new ItemOutcome(chunk + i, input.Status == SanitizeStatus.Transcoded ? Transcoded : Reencoded, input.Reason));
                     }
                 }
 

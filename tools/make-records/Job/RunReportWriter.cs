@@ -60,6 +60,12 @@ internal static class RunReportWriter
             json.WriteNumber("written", report.Written);
             json.WriteNumber("reencoded", report.Reencoded);
             json.WriteNumber("skipped", report.Skipped);
+            if (report.RestartInterval is not null)
+            {
+                json.WriteString("restartInterval", report.RestartInterval);
+                json.WriteNumber("transcoded", report.Transcoded);
+            }
+
             json.WriteNumber("records", report.Records);
             json.WriteNumber("shards", report.Shards);
             json.WriteNumber("shardsReused", report.ShardsReused);

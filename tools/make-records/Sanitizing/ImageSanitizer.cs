@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using Loader.Augment;
+using Loader.Augment.Jpeg;
 using Loader.Records.Jpeg;
 using SkiaSharp;
 
@@ -17,6 +19,35 @@ internal sealed class ImageSanitizer(SanitizeOptions options)
     public SanitizeOptions Options { get; } = options;
 
     public SanitizedImage Sanitize(ReadOnlyMemory<byte> bytes)
+    {
+        SanitizedImage image = SanitizeContent(bytes);
+        return Options.Restart.IsOff || image.Status == SanitizeStatus.Skipped ? image : AddRestartIntervals(image);
+    }
+
+    /// <summary>
+    /// --restart-interval: the JPEG that would be stored, rewritten losslessly with restart markers (the same DCT
+    /// coefficients, so the same pixels) and optimized Huffman tables, so the loader can decode only the intervals a
+    /// crop covers. A passthrough JPEG becomes "transcoded"; a re-encoded one stays "reencoded". A JPEG libjpeg cannot
+    /// read is skipped: the loader could not decode it either.
+    /// </summary>
+    private SanitizedImage AddRestartIntervals(SanitizedImage image)
+    {
+        byte[] transcoded;
+        try
+        {
+            transcoded = RestartTranscoder.Transcode(image.Jpeg.Span, Options.Restart);
+        }
+        catch (ImageDecodeException e)
+        {
+            return SanitizedImage.Skip($"JPEG unreadable by libjpeg (adding restart intervals): {e.Message}");
+        }
+
+        return image.Status == SanitizeStatus.Written
+            ? image with { Status = SanitizeStatus.Transcoded, Reason = $"restart intervals added ({Options.Restart}), same pixels", Jpeg = transcoded }
+            : image with { Jpeg = transcoded };
+    }
+
+    private SanitizedImage SanitizeContent(ReadOnlyMemory<byte> bytes)
     {
         if (bytes.Length == 0)
         {

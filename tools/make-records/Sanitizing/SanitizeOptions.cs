@@ -1,3 +1,5 @@
+using Loader.Augment.Jpeg;
+
 namespace Loader.Tools.MakeRecords.Sanitizing;
 
 /// <summary>How inputs are checked and, when needed, re-encoded.</summary>
@@ -10,6 +12,10 @@ namespace Loader.Tools.MakeRecords.Sanitizing;
 internal sealed record SanitizeOptions(long MaxPixels = SanitizeOptions.DefaultMaxPixels, int? MaxSide = null, int Quality = 95,
                                        bool ApplyExifOrientation = false)
 {
+    /// <summary><c>--restart-interval</c>: off (default) stores JPEGs byte for byte; otherwise every JPEG written,
+    /// passthrough or re-encoded, is rewritten losslessly with restart markers (<see cref="RestartTranscoder"/>).</summary>
+    public RestartMode Restart { get; init; } = RestartMode.Off;
+
     /// <summary>PIL's Image.MAX_IMAGE_PIXELS * 2, the size at which it refuses to decode: 178,956,970 pixels.</summary>
     public const long DefaultMaxPixels = Loader.Records.Jpeg.JpegHeader.DefaultMaxPixels;
 }

@@ -1,10 +1,14 @@
 namespace Loader.Tools.MakeRecords.Sanitizing;
 
-/// <summary>What happened to one input: written as it was, re-encoded (and why), or skipped (and why).</summary>
+/// <summary>What happened to one input: written as it was, re-encoded (and why), transcoded (restart intervals added,
+/// same pixels), or skipped (and why).</summary>
 internal enum SanitizeStatus
 {
     Written,
     Reencoded,
+
+    /// <summary>A passthrough JPEG rewritten losslessly with restart intervals (--restart-interval).</summary>
+    Transcoded,
     Skipped,
 }
 
