@@ -71,8 +71,11 @@ public sealed class GpuBatchProcessor : IDisposable
     /// event that fires when the batch is written (valid until this lane comes round again, two batches later).
     /// <paramref name="consumerDone"/>: a <c>CUevent</c> the consumer recorded after its last read of
     /// <paramref name="destination"/> (0 when there is none). The JPEG bytes may be reused once this returns.
+    /// <paramref name="replaceUndecodable"/>: asked for a replacement (JPEG and plan) when nvJPEG and the CPU
+    /// fallback both reject sample i, as often as replacements fail too; without it such a sample fails the batch.
     /// </summary>
-    public CudaEvent ProcessBatch(IReadOnlyList<ReadOnlyMemory<byte>> jpegs, ReadOnlySpan<SamplePlan> plans, nint destination, nint consumerDone = 0)
+    public CudaEvent ProcessBatch(IReadOnlyList<ReadOnlyMemory<byte>> jpegs, ReadOnlySpan<SamplePlan> plans, nint destination, nint consumerDone = 0,
+                                  Func<int, ImageDecodeException, (ReadOnlyMemory<byte> Jpeg, SamplePlan Plan)>? replaceUndecodable = null)
     {
         ArgumentNullException.ThrowIfNull(jpegs);
         var count = jpegs.Count;
@@ -116,7 +119,7 @@ public sealed class GpuBatchProcessor : IDisposable
                 default:
                     // nvJPEG could not decode it: the CPU path makes the finished sample, we copy it into the slot.
                     var slot = lane.HostFallback(i);
-                    _cpuDecoder.Process(jpegs[i].Span, plans[i], _output, slot);
+                    DecodeOnCpu(i, jpegs[i], plans[i], slot, replaceUndecodable);
                     lane.CopyFallback(i, destination + (nint)((long)i * _output.BytesPerSample), Stream);
                     parameters[i] = PlanPacker.Skipped();
                     fallback++;
@@ -129,6 +132,25 @@ public sealed class GpuBatchProcessor : IDisposable
         lane.Done.Record(Stream);
         LastBatch = new GpuBatchStats(hardware, hybrid, fallback);
         return lane.Done;
+    }
+
+    // The CPU fallback for one sample; a sample it cannot decode either is replaced through the caller (the
+    // replacement is decoded here too: its bytes are already on the host).
+    private void DecodeOnCpu(int index, ReadOnlyMemory<byte> jpeg, SamplePlan plan, Span<byte> slot,
+                             Func<int, ImageDecodeException, (ReadOnlyMemory<byte> Jpeg, SamplePlan Plan)>? replaceUndecodable)
+    {
+        while (true)
+        {
+            try
+            {
+                _cpuDecoder.Process(jpeg.Span, plan, _output, slot);
+                return;
+            }
+            catch (ImageDecodeException e) when (replaceUndecodable is not null)
+            {
+                (jpeg, plan) = replaceUndecodable(index, e);
+            }
+        }
     }
 
     public void Dispose()

@@ -39,8 +39,43 @@ internal sealed class BadSamplePolicy(LoaderMetrics metrics, Action<string> log,
     public long Deliver<TAttempt>(EpochPlan plan, int batch, int index, ReadOnlySpan<long> planned, ref TAttempt attempt)
         where TAttempt : struct, ISampleAttempt
     {
-        long sampleId = planned[index];
         int tries = 0;
+        return Deliver(plan, batch, index, planned, ref tries, ref attempt);
+    }
+
+    /// <summary>
+    /// <see cref="Deliver{TAttempt}(EpochPlan, int, int, ReadOnlySpan{long}, ref TAttempt)"/> keeping the count of
+    /// replacement candidates tried in <paramref name="tries"/>, so that a later failure of the delivered sample
+    /// (<see cref="Replace"/>) continues the same sequence.
+    /// </summary>
+    public long Deliver<TAttempt>(EpochPlan plan, int batch, int index, ReadOnlySpan<long> planned, ref int tries,
+                                  ref TAttempt attempt)
+        where TAttempt : struct, ISampleAttempt =>
+        DeliverFrom(planned[index], plan, batch, index, planned, ref tries, ref attempt);
+
+    /// <summary>
+    /// A delivered sample turned out bad later (the GPU decoder and its CPU fallback both rejected it): reports it
+    /// once and delivers the next good candidate of the same deterministic sequence through
+    /// <paramref name="attempt"/>; with <see cref="Strict"/> throws <paramref name="failure"/> instead.
+    /// </summary>
+    public long Replace<TAttempt>(EpochPlan plan, int batch, int index, ReadOnlySpan<long> planned, BadSampleException failure,
+                                  ref int tries, ref TAttempt attempt)
+        where TAttempt : struct, ISampleAttempt
+    {
+        if (strict)
+        {
+            throw failure;
+        }
+
+        Report(failure.SampleId, failure);
+        metrics.SampleSkipped();
+        return DeliverFrom(NextCandidate(plan, batch, index, planned, ref tries), plan, batch, index, planned, ref tries, ref attempt);
+    }
+
+    private long DeliverFrom<TAttempt>(long sampleId, EpochPlan plan, int batch, int index, ReadOnlySpan<long> planned,
+                                       ref int tries, ref TAttempt attempt)
+        where TAttempt : struct, ISampleAttempt
+    {
         while (true)
         {
             if (!IsKnownBad(sampleId))

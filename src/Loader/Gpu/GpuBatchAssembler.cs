@@ -15,8 +15,9 @@ namespace Loader.Pipeline.Gpu;
 /// </summary>
 /// <remarks>
 /// A sample is bad here for any reason the preparation finds (record, label, header, pixel limit). An image whose
-/// header parses but whose entropy data is corrupt is only found by the decoder: nvJPEG hands it to the CPU
-/// fallback, and if that fails too the batch fails (the CPU loader, which decodes per sample, replaces it).
+/// header parses but which does not decode is only found by the decoder: nvJPEG hands it to the CPU fallback, and if
+/// that fails too the processor asks <see cref="ReplaceUndecodable"/> for the next candidate of the same sequence
+/// the CPU loader uses, so one such image costs one sample, not the batch.
 /// </remarks>
 internal sealed class GpuBatchAssembler : IDisposable
 {
@@ -26,6 +27,7 @@ internal sealed class GpuBatchAssembler : IDisposable
     private readonly byte[][] _buffers;
     private readonly ReadOnlyMemory<byte>[] _jpegs;
     private readonly SamplePlan[] _plans;
+    private readonly int[] _tries;
 
     public GpuBatchAssembler(SamplePreparation preparation, LoaderOptions options, BadSamplePolicy bad)
     {
@@ -45,6 +47,7 @@ internal sealed class GpuBatchAssembler : IDisposable
 
         _jpegs = new ReadOnlyMemory<byte>[options.BatchSize];
         _plans = new SamplePlan[options.BatchSize];
+        _tries = new int[options.BatchSize];
     }
 
     /// <summary>The JPEGs of the last assembled batch (valid until the next <see cref="Assemble"/>).</summary>
@@ -131,9 +134,27 @@ internal sealed class GpuBatchAssembler : IDisposable
         for (int index = lane; index < count; index += lanes)
         {
             attempt.Index = index;
-            sampleIds[index] = _bad.Deliver(plan, batch, index, plannedIds.AsSpan(0, count), ref attempt);
+            _tries[index] = 0;
+            sampleIds[index] = _bad.Deliver(plan, batch, index, plannedIds.AsSpan(0, count), ref _tries[index], ref attempt);
             labels[index] = attempt.Label;
         }
+    }
+
+    /// <summary>
+    /// Sample <paramref name="index"/> of the last assembled batch did not decode (nvJPEG and its CPU fallback both
+    /// rejected it; its header was fine): reports it once and prepares the next good candidate of the same
+    /// deterministic sequence in its place (ids, label, JPEG, plan), so one corrupt image costs one sample, not the
+    /// batch. Called on the producer thread after <see cref="Assemble"/>; returns the replacement's JPEG and plan.
+    /// </summary>
+    public (ReadOnlyMemory<byte> Jpeg, SamplePlan Plan) ReplaceUndecodable(EpochPlan plan, int batch, int index, int count,
+                                                                            long[] plannedIds, long[] sampleIds, int[] labels,
+                                                                            ImageDecodeException failure)
+    {
+        BadSampleException bad = _preparation.Bad(sampleIds[index], failure.Message);
+        var attempt = new HostAttempt { Owner = this, HeaderReader = _headerReaders[0], Epoch = plan.Epoch, Index = index };
+        sampleIds[index] = _bad.Replace(plan, batch, index, plannedIds.AsSpan(0, count), bad, ref _tries[index], ref attempt);
+        labels[index] = attempt.Label;
+        return (_jpegs[index], _plans[index]);
     }
 
     /// <summary>One try at one sample: prepared into the sample's own buffer, its JPEG and plan kept for the GPU.</summary>

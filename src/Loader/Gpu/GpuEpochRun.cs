@@ -20,6 +20,10 @@ internal sealed class GpuEpochRun : EpochRun
     private readonly GpuBatchAssembler _assembler;
     private readonly GpuBatchProcessor _processor;
     private readonly Thread _producer;
+    private readonly Func<int, Augment.ImageDecodeException, (ReadOnlyMemory<byte> Jpeg, Augment.SamplePlan Plan)> _replace;
+    private int _batchIndex;
+    private int _batchCount;
+    private DeviceBatchSlot? _batchSlot;
 
     public GpuEpochRun(LoaderContext context, SlotPool<DeviceBatch> pool, GpuBatchAssembler assembler,
                        GpuBatchProcessor processor, EpochPlan plan)
@@ -29,6 +33,7 @@ internal sealed class GpuEpochRun : EpochRun
         _pool = pool;
         _assembler = assembler;
         _processor = processor;
+        _replace = ReplaceUndecodable;
         _producer = new Thread(ProducerMain) { IsBackground = true, Name = "gpu loader producer" };
         _producer.Start();
     }
@@ -85,6 +90,14 @@ internal sealed class GpuEpochRun : EpochRun
         }
     }
 
+    // A sample nvJPEG and the CPU fallback both rejected: the one bad-sample policy replaces it (one sample, not
+    // the batch), on this thread, with the batch being processed.
+    private (ReadOnlyMemory<byte> Jpeg, Augment.SamplePlan Plan) ReplaceUndecodable(int sample, Augment.ImageDecodeException failure)
+    {
+        DeviceBatchSlot slot = _batchSlot!;
+        return _assembler.ReplaceUndecodable(Plan, _batchIndex, sample, _batchCount, slot.PlannedIds, slot.SampleIds, slot.Labels, failure);
+    }
+
     private void Produce(int index, DeviceBatch batch, long start, CancellationToken cancellation)
     {
         int count = Plan.BatchLength(index);
@@ -98,7 +111,8 @@ internal sealed class GpuEpochRun : EpochRun
         _assembler.Assemble(Plan, index, count, slot.PlannedIds, slot.SampleIds, slot.Labels, cancellation);
         long assembled = Stopwatch.GetTimestamp();
 
-        _processor.ProcessBatch(_assembler.Jpegs(count), _assembler.Plans(count), slot.Images.Pointer, slot.ConsumerDonePointer);
+        (_batchIndex, _batchCount, _batchSlot) = (index, count, slot);
+        _processor.ProcessBatch(_assembler.Jpegs(count), _assembler.Plans(count), slot.Images.Pointer, slot.ConsumerDonePointer, _replace);
         slot.Ready.Record(_processor.Stream);
         GpuBatchStats stats = _processor.LastBatch;
         _context.Metrics.AddDecodes(stats.Hardware, stats.Hybrid, stats.CpuFallback);

@@ -65,6 +65,87 @@ public sealed class GpuBatchAssemblerTests
         Assert.Contains(bad.Log, line => line.Contains("img_011.JPEG"));
     }
 
+    /// <summary>A JPEG whose header reads but which cannot be decoded: its second component now uses quantization
+    /// table 3, which the file never defines (libjpeg finds that only when decoding starts).</summary>
+    private static byte[] Undecodable(byte[] jpeg)
+    {
+        byte[] patched = (byte[])jpeg.Clone();
+        for (int i = 2; i + 4 < patched.Length; i++)
+        {
+            if (patched[i] == 0xFF && patched[i + 1] is 0xC0 or 0xC1 && patched[i + 9] >= 2)
+            {
+                patched[i + 10 + 3 + 2] = 3; // component 2: id, sampling, Tq
+                return patched;
+            }
+        }
+
+        throw new InvalidOperationException("no colour SOF in the test JPEG");
+    }
+
+    /// <summary>
+    /// The nvJPEG path no longer fails a whole batch on one image nvJPEG and the CPU fallback both reject: the
+    /// processor asks for a replacement of that one sample, and the assembler's replacement is the CPU loader's
+    /// (same deterministic sequence), reported once. Here the fallback loop runs as GpuBatchProcessor runs it, on
+    /// the CPU decoder, without a GPU.
+    /// </summary>
+    [Fact]
+    public void AnImageThatDoesNotDecode_IsReplacedAlone_AsTheCpuLoaderReplacesIt()
+    {
+        byte[] broken = Undecodable(TestRecords.Jpeg(64, 48, 6));
+        using (var decoder = new CpuSampleDecoder())
+        {
+            Assert.Equal(64, decoder.ReadHeader(broken).Width); // the header is fine: only decoding finds it
+            var samplePlan = new SamplePlanner(new AugmentOptions { OutputSize = Size, EvalResize = 36 }).PlanEval(64, 48);
+            Assert.Throws<ImageDecodeException>(() => decoder.Process(broken, samplePlan, OutputSpec.ImageNet(Size), new byte[OutputSpec.ImageNet(Size).BytesPerSample]));
+        }
+
+        using var records = new TestRecords(20, imageOverride: i => i == 6 ? broken : null);
+        LoaderOptions options = Options(records, threads: 2);
+        List<SeenBatch> cpu = CpuEpoch(options);
+        Assert.DoesNotContain(6L, cpu.SelectMany(b => b.Ids));
+
+        var metrics = new LoaderMetrics();
+        var log = new List<string>();
+        var policy = new BadSamplePolicy(metrics, line => { lock (log) { log.Add(line); } }, strict: false);
+        using var dataset = RecordDataset.Open(options.DataDirectory, new RecordReadOptions(options.VerifyCrc));
+        var source = new RecordSampleSource(dataset, options);
+        using var assembler = new GpuBatchAssembler(source.Preparation, options, policy);
+        using var fallback = new CpuSampleDecoder();
+        EpochPlan plan = new LoaderContext(options, dataset.Count, metrics, policy).PlanEpoch(0, 0);
+        byte[] pixels = new byte[options.Output.BytesPerSample];
+        var planned = new long[options.BatchSize];
+        for (int b = 0; b < plan.BatchCount; b++)
+        {
+            int count = plan.BatchLength(b);
+            var ids = new long[options.BatchSize];
+            var labels = new int[options.BatchSize];
+            assembler.Assemble(plan, b, count, planned, ids, labels, CancellationToken.None);
+            for (int i = 0; i < count; i++)
+            {
+                (ReadOnlyMemory<byte> jpeg, SamplePlan samplePlan) = (assembler.Jpegs(count)[i], assembler.Plans(count)[i]);
+                while (true)
+                {
+                    try
+                    {
+                        fallback.Process(jpeg.Span, samplePlan, options.Output, pixels);
+                        break;
+                    }
+                    catch (ImageDecodeException e)
+                    {
+                        (jpeg, samplePlan) = assembler.ReplaceUndecodable(plan, b, i, count, planned, ids, labels, e);
+                    }
+                }
+            }
+
+            Assert.Equal(cpu[b].Ids, ids[..count]);
+            Assert.Equal(cpu[b].Labels, labels[..count]);
+        }
+
+        string line = Assert.Single(log);
+        Assert.Contains("img_006.JPEG", line);
+        Assert.Equal(1, metrics.BadRecords);
+    }
+
     [Fact]
     public void Strict_StopsAtTheFirstBadRecord()
     {
