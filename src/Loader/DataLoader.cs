@@ -4,7 +4,6 @@ using Loader.Pipeline.Execution;
 using Loader.Pipeline.Gpu;
 using Loader.Pipeline.Order;
 using Loader.Pipeline.Sources;
-using Loader.Records;
 
 namespace Loader.Pipeline;
 
@@ -91,7 +90,7 @@ public abstract class DataLoader : IEnumerable<Batch>, IAsyncEnumerable<Batch>, 
             return GpuDataLoader.Open(options, resumeFrom);
         }
 
-        var dataset = RecordDataset.Open(options.DataDirectory, new RecordReadOptions(options.VerifyCrc));
+        var dataset = options.OpenRecords();
         try
         {
             return Create(options, new RecordSampleSource(dataset, options), resumeFrom);

@@ -41,6 +41,13 @@ public sealed record LoaderOptions
     /// </summary>
     public int ReadAheadSamples { get; init; } = 1024;
 
+    /// <summary>
+    /// Take what is there when the record set is incomplete (shards missing or disagreeing with the manifest, or no
+    /// manifest and names that do not prove the set whole) instead of refusing it; each part left out is written to
+    /// <see cref="Log"/> when the loader opens.
+    /// </summary>
+    public bool AllowPartial { get; init; }
+
     /// <summary>Stop with an error at the first bad record instead of skipping it.</summary>
     public bool Strict { get; init; }
 
@@ -83,6 +90,19 @@ public sealed record LoaderOptions
     public const long DefaultMaxPixels = 178_956_970;
 
     internal int SlotCount => PrefetchDepth + 2;
+
+    /// <summary>Opens the records these options name, reporting loudly what an allowed partial set left out.</summary>
+    internal Records.RecordDataset OpenRecords()
+    {
+        var dataset = Records.RecordDataset.Open(DataDirectory, new Records.RecordReadOptions(VerifyCrc, AllowPartial));
+        Action<string> log = Log ?? (line => Console.Error.WriteLine(line));
+        foreach (string part in dataset.LeftOut)
+        {
+            log($"loader: PARTIAL record set (AllowPartial): {part}");
+        }
+
+        return dataset;
+    }
 
     internal void Validate()
     {

@@ -2,7 +2,6 @@ using Loader.Augment.Cuda;
 using Loader.Pipeline.Execution;
 using Loader.Pipeline.Order;
 using Loader.Pipeline.Sources;
-using Loader.Records;
 
 namespace Loader.Pipeline.Gpu;
 
@@ -56,7 +55,7 @@ internal sealed class GpuDataLoader : DataLoader
     public static GpuDataLoader Open(LoaderOptions options, LoaderState? resumeFrom)
     {
         GpuAvailability.EnsureAvailable();
-        var dataset = RecordDataset.Open(options.DataDirectory, new RecordReadOptions(options.VerifyCrc));
+        var dataset = options.OpenRecords();
         RecordSampleSource? source = null;
         CudaDevice? device = null;
         try

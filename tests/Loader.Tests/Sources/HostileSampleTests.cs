@@ -97,6 +97,23 @@ public sealed class HostileSampleTests
         Assert.Equal(9, loader.Metrics.BadRecords); // each bad record reported once, over both epochs
     }
 
+    /// <summary>A set with a shard gone and no manifest is refused with one line; AllowPartial takes what is there
+    /// and says so in the log.</summary>
+    [Fact]
+    public void AnIncompleteSet_IsRefused_UnlessAllowPartial_WhichSaysWhatIsMissing()
+    {
+        using var records = new TestRecords(12, shards: 3);
+        File.Delete(records.ShardOf(11));
+        var error = Assert.Throws<Loader.Records.RecordFormatException>(() => DataLoader.Create(Options(records)));
+        Assert.Contains("missing", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+
+        var log = new List<string>();
+        using DataLoader loader = DataLoader.Create(Options(records) with { AllowPartial = true, Log = line => { lock (log) { log.Add(line); } } });
+        Assert.Equal(8, loader.DatasetSize);
+        Assert.Contains(log, line => line.StartsWith("loader: PARTIAL record set", StringComparison.Ordinal));
+    }
+
     private static LoaderOptions Options(TestRecords records) => new()
     {
         DataDirectory = records.Directory,
