@@ -24,6 +24,10 @@ public sealed class LoaderMetrics
     private long _hardwareDecodes;
     private long _hybridDecodes;
     private long _cpuFallbackDecodes;
+    private long _decodedSamples;
+    private long _splicedSamples;
+    private long _splicedEntropyBytes;
+    private long _splicedSourceEntropyBytes;
 
     /// <summary>Images handed to the consumer.</summary>
     public long Images => Volatile.Read(ref _images);
@@ -73,6 +77,14 @@ public sealed class LoaderMetrics
     public (long Hardware, long Hybrid, long CpuFallback) GpuDecodes =>
         (Volatile.Read(ref _hardwareDecodes), Volatile.Read(ref _hybridDecodes), Volatile.Read(ref _cpuFallbackDecodes));
 
+    /// <summary>
+    /// CPU loaders: samples decoded, how many took the spliced path (a sub-JPEG of the restart intervals the crop
+    /// needs: records written with make-records <c>--restart-interval</c>), and the fraction of those samples'
+    /// entropy-coded bytes the decoder was given.
+    /// </summary>
+    public Augment.SpliceStatistics Splicing => new(Volatile.Read(ref _decodedSamples), Volatile.Read(ref _splicedSamples),
+                                                    Volatile.Read(ref _splicedEntropyBytes), Volatile.Read(ref _splicedSourceEntropyBytes));
+
     /// <summary>GPU loaders: whether nvJPEG's hardware decoder (A100/H100/H200) is in use.</summary>
     public bool UsesHardwareDecoder { get; internal set; }
 
@@ -93,6 +105,22 @@ public sealed class LoaderMetrics
         Volatile.Write(ref _queueDepthSum, 0);
         Volatile.Write(ref _queueSamples, 0);
         Volatile.Write(ref _workerAllocatedBytes, 0);
+        Volatile.Write(ref _decodedSamples, 0);
+        Volatile.Write(ref _splicedSamples, 0);
+        Volatile.Write(ref _splicedEntropyBytes, 0);
+        Volatile.Write(ref _splicedSourceEntropyBytes, 0);
+    }
+
+    /// <summary>Adds one worker's decoder statistics since its last report (a few atomic adds per sample, no lock).</summary>
+    internal void AddSplicing(in Augment.SpliceStatistics delta)
+    {
+        Interlocked.Add(ref _decodedSamples, delta.Samples);
+        if (delta.SplicedSamples != 0)
+        {
+            Interlocked.Add(ref _splicedSamples, delta.SplicedSamples);
+            Interlocked.Add(ref _splicedEntropyBytes, delta.SplicedEntropyBytes);
+            Interlocked.Add(ref _splicedSourceEntropyBytes, delta.SplicedSourceEntropyBytes);
+        }
     }
 
     internal void AddDecodes(int hardware, int hybrid, int cpuFallback)

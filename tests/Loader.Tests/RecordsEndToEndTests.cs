@@ -64,6 +64,25 @@ public sealed class RecordsEndToEndTests
         LoaderRuns.AssertSame(expected.Skip(2).ToList(), LoaderRuns.Epoch(resumed));
     }
 
+    /// <summary>The loader's metrics count the samples its decoders spliced (restart-interval records) and the share
+    /// of entropy-coded bytes they decoded; plain records are decoded whole.</summary>
+    [Fact]
+    public void SplicingMetrics_CountTheSplicedSamples_AndTheBytesDecoded()
+    {
+        using var plain = new TestRecords(10, imageOverride: i => TestRecords.Jpeg(320, 240, i));
+        using var spliced = new TestRecords(10, imageOverride: i =>
+            Loader.Augment.Jpeg.RestartTranscoder.Transcode(TestRecords.Jpeg(320, 240, i), Loader.Augment.Jpeg.RestartMode.Auto));
+        using DataLoader a = DataLoader.Create(Options(plain, threads: 2));
+        using DataLoader b = DataLoader.Create(Options(spliced, threads: 2));
+        LoaderRuns.Epoch(a);
+        LoaderRuns.Epoch(b);
+        Assert.Equal(10, a.Metrics.Splicing.Samples);
+        Assert.Equal(0, a.Metrics.Splicing.SplicedSamples);
+        Assert.Equal(10, b.Metrics.Splicing.Samples);
+        Assert.InRange(b.Metrics.Splicing.SplicedSamples, 1, 10);
+        Assert.InRange(b.Metrics.Splicing.SplicedEntropyFraction, 0.01, 1.0);
+    }
+
     [Fact]
     public void Evaluation_ReadsTheRecordsInStoredOrder()
     {

@@ -44,5 +44,8 @@ internal sealed record BenchResult
     [JsonPropertyName("resume_at")] public string? ResumeAt { get; init; }
     [JsonPropertyName("read_ahead_samples")] public int ReadAheadSamples { get; init; }
     [JsonPropertyName("caches_dropped")] public bool? CachesDropped { get; init; }
+    [JsonPropertyName("decoded_samples")] public long DecodedSamples { get; init; }
+    [JsonPropertyName("spliced_samples")] public long SplicedSamples { get; init; }
+    [JsonPropertyName("spliced_entropy_fraction")] public double SplicedEntropyFraction { get; init; }
     [JsonPropertyName("cpu_count")] public int CpuCount { get; init; } = Environment.ProcessorCount;
 }

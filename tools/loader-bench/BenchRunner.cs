@@ -124,6 +124,9 @@ internal static class BenchRunner
             MaxBatches = settings.MaxBatches,
             ResumeAt = settings.ResumeAt is { } at ? $"{at.Epoch}:{at.Position}" : null,
             CachesDropped = dropped,
+            DecodedSamples = m.Splicing.Samples,
+            SplicedSamples = m.Splicing.SplicedSamples,
+            SplicedEntropyFraction = Math.Round(m.Splicing.SplicedEntropyFraction, 4),
             ReadAheadSamples = settings.ReadAhead ?? new LoaderOptions { DataDirectory = "." }.ReadAheadSamples,
         };
     }

@@ -273,6 +273,7 @@ internal sealed class CpuEpochRun : EpochRun
         batch.Slot.SampleIds[index] = delivered;
         batch.Slot.Labels[index] = attempt.Label;
         _context.Metrics.AddStageTimes(attempt.Times.Read, attempt.Times.Decode);
+        _context.Metrics.AddSplicing(attempt.Times.Splicing);
     }
 
     private void Publish()

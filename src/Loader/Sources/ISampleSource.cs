@@ -36,9 +36,10 @@ internal interface ISampleWorker : IDisposable
     int Load(long sampleId, int epoch, Span<byte> destination, ref StageTimes times);
 }
 
-/// <summary>Stopwatch ticks one worker spent in each stage.</summary>
+/// <summary>Stopwatch ticks one worker spent in each stage, and what its decoder did (spliced decoding).</summary>
 internal struct StageTimes
 {
     public long Read;
     public long Decode;
+    public Augment.SpliceStatistics Splicing;
 }

@@ -42,6 +42,7 @@ internal sealed class RecordSampleSource : ISampleSource
     {
         private readonly CpuSampleDecoder _decoder = new();
         private byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        private SpliceStatistics _reported;
 
         public int Load(long sampleId, int epoch, Span<byte> destination, ref StageTimes times)
         {
@@ -60,6 +61,11 @@ internal sealed class RecordSampleSource : ISampleSource
             }
 
             times.Decode += Stopwatch.GetTimestamp() - prepared;
+            SpliceStatistics now = _decoder.Statistics;
+            times.Splicing += new SpliceStatistics(now.Samples - _reported.Samples, now.SplicedSamples - _reported.SplicedSamples,
+                                                   now.SplicedEntropyBytes - _reported.SplicedEntropyBytes,
+                                                   now.SplicedSourceEntropyBytes - _reported.SplicedSourceEntropyBytes);
+            _reported = now;
             return sample.Label;
         }
 
