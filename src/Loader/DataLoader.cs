@@ -36,7 +36,7 @@ public abstract class DataLoader : IEnumerable<Batch>, IAsyncEnumerable<Batch>, 
     private protected DataLoader(LoaderOptions options, long datasetSize, int classCount, LoaderState start)
     {
         Context = new LoaderContext(options, datasetSize, Metrics,
-                                    new BadSamplePolicy(Metrics, options.Log ?? (line => Console.Error.WriteLine(line)), options.Strict));
+                                    new BadSamplePolicy(Metrics, options.LogSink, options.Strict));
         Cursor = new LoaderCursor(this, start, Metrics, state => StartRun(Context.PlanEpoch(state.Epoch, state.Position)));
         Context.Cursor = Cursor;
         ClassCount = classCount;

@@ -58,7 +58,7 @@ public sealed class DeviceBatch : Batch
     {
         ThrowIfNotHeld();
         ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, ImageBytes, nameof(destination));
-        _slot.Ready.Synchronize();
+        // Queued on the stream the images were written on, after them, and waited for: no separate wait needed.
         _slot.Images.CopyToHost(destination[..(int)ImageBytes], _slot.WriteStream);
     }
 

@@ -39,7 +39,7 @@ public sealed record LoaderOptions
     /// cache in the background, many at once), so that on cold storage a worker's read finds its record in memory
     /// instead of waiting for the disk. 0 turns the read-ahead off. Costs page cache, not loader memory.
     /// </summary>
-    public int ReadAheadSamples { get; init; } = 1024;
+    public int ReadAheadSamples { get; init; } = DefaultReadAheadSamples;
 
     /// <summary>
     /// Take what is there when the record set is incomplete (shards missing or disagreeing with the manifest, or no
@@ -86,19 +86,24 @@ public sealed record LoaderOptions
     /// <summary>Where the one line per bad sample goes; <c>null</c> writes to standard error.</summary>
     public Action<string>? Log { get; init; }
 
+    /// <summary>See <see cref="ReadAheadSamples"/>.</summary>
+    public const int DefaultReadAheadSamples = 1024;
+
     /// <summary>See <see cref="MaxPixels"/>.</summary>
     public const long DefaultMaxPixels = 178_956_970;
 
     internal int SlotCount => PrefetchDepth + 2;
 
+    /// <summary><see cref="Log"/>, or standard error when it is null.</summary>
+    internal Action<string> LogSink => Log ?? (line => Console.Error.WriteLine(line));
+
     /// <summary>Opens the records these options name, reporting loudly what an allowed partial set left out.</summary>
     internal Records.RecordDataset OpenRecords()
     {
         var dataset = Records.RecordDataset.Open(DataDirectory, new Records.RecordReadOptions(VerifyCrc, AllowPartial));
-        Action<string> log = Log ?? (line => Console.Error.WriteLine(line));
         foreach (string part in dataset.LeftOut)
         {
-            log($"loader: PARTIAL record set (AllowPartial): {part}");
+            LogSink($"loader: PARTIAL record set (AllowPartial): {part}");
         }
 
         return dataset;

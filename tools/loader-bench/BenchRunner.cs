@@ -48,7 +48,7 @@ internal static class BenchRunner
             PrefetchDepth = settings.PrefetchDepth,
             LastBatch = LastBatchPolicy.Partial,
             Device = settings.Backend == "gpu" ? LoaderDevice.Cuda() : LoaderDevice.Cpu,
-            ReadAheadSamples = settings.ReadAhead ?? new LoaderOptions { DataDirectory = "." }.ReadAheadSamples,
+            ReadAheadSamples = settings.ReadAhead ?? LoaderOptions.DefaultReadAheadSamples,
         };
 
     private static BenchResult Measure(BenchSettings settings, DataLoader loader, double openSeconds)
@@ -127,7 +127,7 @@ internal static class BenchRunner
             DecodedSamples = m.Splicing.Samples,
             SplicedSamples = m.Splicing.SplicedSamples,
             SplicedEntropyFraction = Math.Round(m.Splicing.SplicedEntropyFraction, 4),
-            ReadAheadSamples = settings.ReadAhead ?? new LoaderOptions { DataDirectory = "." }.ReadAheadSamples,
+            ReadAheadSamples = settings.ReadAhead ?? LoaderOptions.DefaultReadAheadSamples,
         };
     }
 
