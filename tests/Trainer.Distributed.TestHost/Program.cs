@@ -16,6 +16,7 @@ int code = mode switch
     "replica" => Checks.Replica(),
     "kill" => Checks.KilledRank(),
     "sequence" => SequenceRun.Run(args[1..]),
+    "diverge" => DivergenceRun.Run(),
     _ => throw new ArgumentException($"unknown mode {mode}"),
 };
 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{mode}: {clock.Elapsed.TotalSeconds:F1} s"));

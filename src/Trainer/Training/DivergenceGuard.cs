@@ -1,4 +1,5 @@
 using System.Globalization;
+using Loader.Trainer.Distributed;
 using Loader.Trainer.Precision;
 using static TorchSharp.torch;
 
@@ -10,6 +11,8 @@ namespace Loader.Trainer.Training;
 /// end, checkpoint). Under fp16 loss scaling the scaler's skip comes first: a skipped step whose loss is not finite is
 /// left out of the epoch's mean, and only a loss that stays non-finite for <see cref="SessionOptions.NonFiniteLossPatience"/>
 /// steps in a row, or a loss scale that collapses, stops the run.
+/// Data parallel: every decision is taken by all ranks together (a non-finite loss on one rank stops every rank at
+/// the same step, with the same message), so no rank goes on into a collective that the others left.
 /// </summary>
 internal sealed class DivergenceGuard : IDisposable
 {
@@ -18,13 +21,15 @@ internal sealed class DivergenceGuard : IDisposable
 
     private readonly Tensor _firstBadStep;
     private readonly int _patience;
+    private readonly DataParallel? _parallel;
     private int _nonFiniteStreak;
 
-    public DivergenceGuard(Device device, int patience)
+    public DivergenceGuard(Device device, int patience, DataParallel? parallel = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(patience, 1);
         _firstBadStep = full(1, -1L, ScalarType.Int64, device);
         _patience = patience;
+        _parallel = parallel is { WorldSize: > 1 } ? parallel : null;
     }
 
     /// <summary>Where the run can go back to: set when a checkpoint is written or resumed from.</summary>
@@ -38,21 +43,35 @@ internal sealed class DivergenceGuard : IDisposable
         _firstBadStep.masked_fill_(isBad, step);
     }
 
-    /// <summary>One host sync: throws when a tracked loss was not finite.</summary>
+    /// <summary>One host sync: throws when a tracked loss was not finite (data parallel: on any rank, on every rank).</summary>
     public void ThrowIfDiverged(int epoch)
     {
         long step = _firstBadStep.item<long>();
-        if (step >= 0)
-            throw Diverged(string.Create(CultureInfo.InvariantCulture, $"step {step} (epoch {epoch + 1}): the loss is not finite (NaN or infinity)"));
+        if (_parallel is null)
+        {
+            if (step >= 0)
+                throw Diverged(string.Create(CultureInfo.InvariantCulture, $"step {step} (epoch {epoch + 1}): the loss is not finite (NaN or infinity)"));
+            return;
+        }
+        // The earliest bad step over ranks, then the lowest rank that had it: every rank names the same step and rank.
+        Span<long> first = [step >= 0 ? step : long.MaxValue];
+        _parallel.Communicator.AllReduce(first, ReduceOperation.Min);
+        if (first[0] == long.MaxValue) return;
+        Span<long> rank = [step == first[0] ? _parallel.Rank : long.MaxValue];
+        _parallel.Communicator.AllReduce(rank, ReduceOperation.Min);
+        throw Diverged(string.Create(CultureInfo.InvariantCulture,
+            $"step {first[0]} (epoch {epoch + 1}): the loss is not finite (NaN or infinity) on rank {rank[0]} of {_parallel.WorldSize}"));
     }
 
     /// <summary>
     /// After the scaler skipped a step (its gradients were not finite). Returns whether the step's loss counts in the
-    /// epoch's mean (it does when finite). The host has synced already (the scaler read its overflow flag).
+    /// epoch's mean (it does when finite; data parallel: when finite on every rank, so that every rank counts the same
+    /// steps). The host has synced already (the scaler read its overflow flag).
     /// </summary>
     public bool OnSkippedStep(Tensor loss, DynamicLossScaler scaler, int epoch, long step)
     {
         bool finite = loss.isfinite().all().item<bool>();
+        if (_parallel is not null) finite = !_parallel.AnyRank(!finite);
         _nonFiniteStreak = finite ? 0 : _nonFiniteStreak + 1;
         if (_nonFiniteStreak >= _patience)
             throw Diverged(string.Create(CultureInfo.InvariantCulture,
@@ -66,7 +85,8 @@ internal sealed class DivergenceGuard : IDisposable
     /// <summary>A step the scaler took: its loss, finite or not, counts (and is tracked).</summary>
     public void OnTakenStep() => _nonFiniteStreak = 0;
 
-    /// <summary>Throws unless every floating-point tensor is finite: diverged weights must never replace a checkpoint.</summary>
+    /// <summary>Throws unless every floating-point tensor is finite: diverged weights must never replace a checkpoint.
+    /// Local: data parallel keeps the replicas equal (checked at every epoch's end), and only rank 0 checkpoints.</summary>
     public void EnsureFinite(IEnumerable<(string Name, Tensor Tensor)> tensors)
     {
         using var scope = NewDisposeScope();

@@ -49,7 +49,7 @@ public sealed class TrainingSession : IDisposable
         options.DataParallel?.Attach(model, _parameters);
         _scaler = options.Amp == AmpMode.Fp16 ? new DynamicLossScaler(options.LossScaler) : null;
         _schedule = recipe.Schedule(train.BatchesPerEpoch);
-        _divergence = new DivergenceGuard(device, options.NonFiniteLossPatience);
+        _divergence = new DivergenceGuard(device, options.NonFiniteLossPatience, options.DataParallel);
         _buffers = _scaler is null ? null : new BufferSnapshot(model);
     }
 

@@ -44,6 +44,19 @@ public sealed class CollectiveTests
         }
     }
 
+    /// <summary>Only rank 1's loss is NaN, at the last step before a read-back: both ranks stop there, naming the same
+    /// step and rank (a rank that decided alone would leave the other waiting in the next all-reduce).</summary>
+    [Fact]
+    public void NonFiniteLossOnOneRank_StopsEveryRankAtTheSameStep()
+    {
+        // From "rank": mpirun may put a terminal escape sequence before a rank's first line.
+        string[] lines = [.. RunHost("diverge").Output.Split('\n').Where(l => l.Contains(" stopped: ", StringComparison.Ordinal))
+                                 .Select(l => l[l.IndexOf("rank ", StringComparison.Ordinal)..].TrimEnd('\r')).Order(StringComparer.Ordinal)];
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("rank 0 stopped: step 3 (epoch 1): the loss is not finite (NaN or infinity) on rank 1 of 2", lines[0], StringComparison.Ordinal);
+        Assert.Equal(lines[0]["rank 0".Length..], lines[1]["rank 1".Length..]);
+    }
+
     [Fact]
     public void KilledRank_EndsTheJobWithAnError_NotAHang()
     {
