@@ -20,6 +20,9 @@ public static class ExitCodes
 
     /// <summary>Stopped by Ctrl+C after saving a checkpoint (128 + SIGINT, as shells report it).</summary>
     public const int Interrupted = 130;
+
+    /// <summary>The exit codes in one sentence, for every command's --help.</summary>
+    public const string Summary = "Exit codes: 0 done, 1 failed, 2 usage error, 3 training diverged, 130 interrupted (Ctrl+C, checkpoint saved).";
 }
 
 /// <summary>

@@ -30,6 +30,15 @@ public static class CurvePlotter
     private static string Plot(string directory, string file, string title, string yLabel, double[] x,
                                params (string Label, double[] Y)[] series)
     {
+        Plot plot = Create(title, yLabel, x, series);
+        string path = Path.Combine(directory, file);
+        plot.SavePng(path, 800, 500);
+        return path;
+    }
+
+    /// <summary>One curve plot over whole epochs: the epoch axis has integer ticks only (no "epoch 1.5").</summary>
+    internal static Plot Create(string title, string yLabel, double[] x, params (string Label, double[] Y)[] series)
+    {
         var plot = new Plot();
         foreach ((string label, double[] y) in series)
         {
@@ -39,10 +48,9 @@ public static class CurvePlotter
         }
         plot.Title(title);
         plot.XLabel("epoch");
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.YLabel(yLabel);
         if (series.Length > 1) plot.ShowLegend();
-        string path = Path.Combine(directory, file);
-        plot.SavePng(path, 800, 500);
-        return path;
+        return plot;
     }
 }

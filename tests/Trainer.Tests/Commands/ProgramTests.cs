@@ -22,6 +22,28 @@ public sealed class ProgramTests : IDisposable
         return (process.ExitCode, output.Result, error);
     }
 
+    /// <summary>Every option of every command says what it does (a bare "[default: x]" does not), and the exit codes.</summary>
+    [Theory]
+    [InlineData("train")]
+    [InlineData("eval")]
+    [InlineData("export")]
+    public void Help_EveryOption_HasADescription_AndTheExitCodesAreListed(string command)
+    {
+        (int code, string output, _) = Trainer(command, "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("Exit codes: 0 done, 1 failed, 2 usage error, 3 training diverged, 130 interrupted", output, StringComparison.Ordinal);
+        string[] options = [.. output.Split('\n').SkipWhile(l => !l.StartsWith("Options:", StringComparison.Ordinal)).Skip(1)
+                                 .Where(l => l.StartsWith("  -", StringComparison.Ordinal))];
+        Assert.NotEmpty(options);
+        foreach (string line in options)
+        {
+            // "  --name <value>   Description [default: x]": the text after the option's own column.
+            string description = System.Text.RegularExpressions.Regex.Replace(line.Trim(), @"^\S+( <[^>]+>)?(, \S+)*\s*", "");
+            description = System.Text.RegularExpressions.Regex.Replace(description, @"\[default: [^\]]*\]", "").Trim();
+            Assert.True(description.Length >= 10, $"trainer {command}: option without a description: {line.Trim()}");
+        }
+    }
+
     [Fact]
     public void ParseError_IsOneLineWithTheUsageExitCode()
     {

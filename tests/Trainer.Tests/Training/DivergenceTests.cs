@@ -97,7 +97,7 @@ public sealed class DivergenceTests : IDisposable
         Assert.True(double.IsNaN(metrics.TrainLoss));
         Assert.Equal(4, metrics.SkippedSteps);
 
-        new Logging.MetricsLog(metricsFile, append: false).Append(metrics);
+        new Loader.Trainer.Logging.MetricsLog(metricsFile, append: false).Append(metrics);
         session.SaveCheckpoint(checkpoint, TinyTask.Size, zeroInitResidual: false);
 
         Assert.Contains("\"train_loss\":\"NaN\"", File.ReadAllText(metricsFile), StringComparison.Ordinal);
