@@ -7,7 +7,7 @@ namespace Loader.Tools.Bench;
 
 /// <summary>
 /// <c>compare</c>: our loader and the peers (torchvision + PIL, torchvision.io.decode_jpeg with tensor transforms,
-/// OpenCV; each a torch DataLoader, tools/peers/torchvision_loader.py) over the same images, in the same run, for
+/// OpenCV with INTER_AREA and with INTER_LINEAR; each a torch DataLoader, tools/peers/torchvision_loader.py) over the same images, in the same run, for
 /// each thread count (our threads = their workers), training and evaluation; prints a table with our speed against
 /// the fastest peer, writes every figure as JSON and a PNG plot of images/s against threads.
 /// </summary>
@@ -26,7 +26,7 @@ internal static class CompareCommand
         var python = new Option<string>("--python") { Description = "Python with torch, torchvision, PIL, numpy and cv2", DefaultValueFactory = _ => "/usr/bin/python3" };
         var script = new Option<string?>("--peer-script") { Description = "The peers' script (default: tools/peers/torchvision_loader.py, looked for from the working directory upwards)" };
         var repeat = new Option<int>("--repeat") { Description = "Measure each configuration this many times (ours, then each peer, back to back); report medians", DefaultValueFactory = _ => 1 };
-        var command = new Command("compare", "Our loader against three PyTorch DataLoader peers (torchvision + PIL, torchvision.io, OpenCV), same images, same run. " +
+        var command = new Command("compare", "Our loader against PyTorch DataLoader peers (torchvision + PIL, torchvision.io, OpenCV with INTER_AREA and with INTER_LINEAR), same images, same run. " +
                                              ExitCodes.Text)
         {
             data, images, threads, batch, epochs, modes, peers, output, python, script, repeat,
@@ -131,6 +131,11 @@ internal static class CompareCommand
                 ours[config].Max(r => r.RssMaxMegabytes), ours[config][0].SlotMegabytes)),
         ];
 
+        if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < 160)
+        {
+            AnsiConsole.Profile.Width = 160; // a log file has no width: do not wrap the table's cells at 80 columns
+        }
+
         AnsiConsole.Write(BuildTable(rows, peers));
         Directory.CreateDirectory(outDir);
         string jsonPath = Path.Combine(outDir, "compare.json");
@@ -143,10 +148,10 @@ internal static class CompareCommand
 
     private static Table BuildTable(IReadOnlyList<CompareRow> rows, IReadOnlyList<string> peers)
     {
-        var table = new Table().AddColumns("mode", "threads / workers", "ours images/s");
+        var table = new Table().AddColumns("mode", "threads / workers", "ours");
         foreach (string peer in peers)
         {
-            table.AddColumn($"{PeerPipelines.Label(peer)} images/s");
+            table.AddColumn(PeerPipelines.Label(peer));
         }
 
         table.AddColumns("fastest peer", "ours / fastest", "our RSS MB (slots MB)");
@@ -160,7 +165,7 @@ internal static class CompareCommand
             table.AddRow([.. cells.Select(c => c.StartsWith("[bold]", StringComparison.Ordinal) ? c : Markup.Escape(c))]);
         }
 
-        table.Caption("medians; ours / fastest = our images/s over the fastest peer's, same run");
+        table.Caption("images/s, medians of the runs; ours / fastest = our images/s over the fastest peer's, same run");
         return table;
     }
 }

@@ -82,8 +82,9 @@ def check_mode(mode, paths, count_seed, out_dir):
             'max_abs_levels': round(s['max_abs_levels'], 2),
             'psnr_db': None if mse == 0 else round(10 * math.log10(255.0 ** 2 / mse), 2),
         }
-    opencv = pipelines[peers.OpenCvPipeline.name]
-    result[peers.OpenCvPipeline.name]['reduced_decodes'] = {f'1/{f}': n for f, n in opencv.reductions.items()}
+    for name, pipeline in pipelines.items():
+        if isinstance(pipeline, peers.OpenCvPipeline):
+            result[name]['reduced_decodes'] = {f'1/{f}': n for f, n in pipeline.reductions.items()}
     return result, list(pipelines)
 
 

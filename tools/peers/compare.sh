@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Our loader against three PyTorch DataLoader peers over the same images, in the same run (torchvision + PIL,
-# torchvision.io.decode_jpeg with tensor transforms, OpenCV; tools/peers/torchvision_loader.py):
+# Our loader against PyTorch DataLoader peers over the same images, in the same run (torchvision + PIL,
+# torchvision.io.decode_jpeg with tensor transforms, OpenCV with INTER_AREA and with INTER_LINEAR;
+# tools/peers/torchvision_loader.py):
 # installs the peers if missing (tools/peers/setup.sh), makes records from the image folder (once), then runs
 # `loader-bench compare`, which prints a table of images/s for ours and every peer with our ratio against the
 # fastest peer, and writes compare.json (every figure) and compare.png (images/s against threads).
