@@ -20,9 +20,9 @@ internal static class PeerPipelines
     public static string Label(string pipeline) => pipeline switch
     {
         TorchvisionPil => "torchvision + PIL",
-        TorchvisionIo => "torchvision.io.decode_jpeg",
-        OpenCv => "OpenCV",
-        OpenCvLinear => "OpenCV, INTER_LINEAR",
+        TorchvisionIo => "torchvision.io",
+        OpenCv => "OpenCV (area)",
+        OpenCvLinear => "OpenCV (linear)",
         _ => pipeline,
     };
 }
