@@ -6,54 +6,109 @@ using Spectre.Console;
 namespace Loader.Tools.Bench;
 
 /// <summary>
-/// <c>compare</c>: our loader and torchvision's DataLoader over the same images, in the same run, for each thread
-/// count (our threads = its workers), training and evaluation; prints a table with the ratio, writes the figures as
-/// JSON and a PNG plot of images/s against threads.
+/// <c>compare</c>: our loader and the peers (torchvision + PIL, torchvision.io.decode_jpeg with tensor transforms,
+/// OpenCV with INTER_AREA and with INTER_LINEAR; each a torch DataLoader, tools/peers/torchvision_loader.py) over the same images, in the same run, for
+/// each thread count (our threads = their workers), training and evaluation; prints a table with our speed against
+/// the fastest peer, writes every figure as JSON and a PNG plot of images/s against threads.
 /// </summary>
 internal static class CompareCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "Record directory made from --images", Required = true };
-        var images = new Option<string>("--images") { Description = "The same images as a JPEG folder, for torchvision", Required = true };
-        var threads = new Option<string>("--threads") { Description = "Comma-separated thread counts", DefaultValueFactory = _ => "1,2" };
-        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 256 };
-        var epochs = new Option<int>("--epochs") { Description = "Timed epochs per measurement", DefaultValueFactory = _ => 2 };
-        var modes = new Option<string>("--modes") { Description = "train,eval or one of them", DefaultValueFactory = _ => "train,eval" };
+        var data = new Option<string>("--data") { Description = "Record directory made from --images (make-records output)", Required = true };
+        var images = new Option<string>("--images") { Description = "The same images as a JPEG folder, read by the peers", Required = true };
+        var threads = new Option<string>("--threads") { Description = "Comma-separated thread counts: our decode threads = the peers' DataLoader workers", DefaultValueFactory = _ => "1,2" };
+        var batch = new Option<int>("--batch") { Description = "Batch size, ours and the peers'", DefaultValueFactory = _ => 256 };
+        var epochs = new Option<int>("--epochs") { Description = "Timed epochs per measurement (after one untimed warm-up epoch)", DefaultValueFactory = _ => 2 };
+        var modes = new Option<string>("--modes") { Description = "train (random-resized crop 224 + flip), eval (resize 256 + center crop 224), or both", DefaultValueFactory = _ => "train,eval" };
+        var peers = new Option<string>("--peers") { Description = "Comma-separated peer pipelines to measure", DefaultValueFactory = _ => string.Join(',', PeerPipelines.All) };
         var output = new Option<string>("--out") { Description = "Folder for compare.json and compare.png", DefaultValueFactory = _ => "loader-bench-compare" };
-        var python = new Option<string>("--python") { Description = "Python with torch and torchvision", DefaultValueFactory = _ => "/usr/bin/python3" };
-        var script = new Option<string?>("--peer-script") { Description = "Default: tools/peers/torchvision_loader.py above the working directory" };
-        var repeat = new Option<int>("--repeat") { Description = "Measure each configuration this many times (ours and theirs alternating); report medians", DefaultValueFactory = _ => 1 };
-        var command = new Command("compare", "Our loader against torchvision's DataLoader, same images, same run")
+        var python = new Option<string>("--python") { Description = "Python with torch, torchvision, PIL, numpy and cv2", DefaultValueFactory = _ => "/usr/bin/python3" };
+        var script = new Option<string?>("--peer-script") { Description = "The peers' script (default: tools/peers/torchvision_loader.py, looked for from the working directory upwards)" };
+        var repeat = new Option<int>("--repeat") { Description = "Measure each configuration this many times (ours, then each peer, back to back); report medians", DefaultValueFactory = _ => 1 };
+        var command = new Command("compare", "Our loader against PyTorch DataLoader peers (torchvision + PIL, torchvision.io, OpenCV with INTER_AREA and with INTER_LINEAR), same images, same run. " +
+                                             ExitCodes.Text)
         {
-            data, images, threads, batch, epochs, modes, output, python, script, repeat,
+            data, images, threads, batch, epochs, modes, peers, output, python, script, repeat,
         };
         command.SetAction(parse =>
         {
-            string? peer = parse.GetValue(script) ?? PeerRunner.FindScript();
-            if (peer is null || !File.Exists(peer))
+            string? peerScript = parse.GetValue(script) ?? PeerRunner.FindScript();
+            if (peerScript is null || !File.Exists(peerScript))
             {
-                Console.Error.WriteLine("loader-bench compare: tools/peers/torchvision_loader.py not found; pass --peer-script");
-                return 2;
+                return Usage($"peer script not found: {peerScript ?? "tools/peers/torchvision_loader.py"}; pass --peer-script");
             }
 
-            int[] threadCounts = [.. parse.GetValue(threads)!.Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture))];
-            string[] modeNames = parse.GetValue(modes)!.Split(',');
-            return Run(parse.GetValue(data)!, parse.GetValue(images)!, threadCounts, modeNames, parse.GetValue(batch),
-                       parse.GetValue(epochs), Math.Max(1, parse.GetValue(repeat)), parse.GetValue(output)!,
-                       parse.GetValue(python)!, peer);
+            if (!TryParseThreads(parse.GetValue(threads)!, out int[] threadCounts))
+            {
+                return Usage($"--threads: '{parse.GetValue(threads)}' is not a comma-separated list of positive integers");
+            }
+
+            string[] modeNames = SplitList(parse.GetValue(modes)!);
+            if (modeNames.Length == 0 || modeNames.Any(m => m is not ("train" or "eval")))
+            {
+                return Usage($"--modes: '{parse.GetValue(modes)}' is not train, eval or train,eval");
+            }
+
+            string[] peerNames = SplitList(parse.GetValue(peers)!);
+            if (peerNames.Length == 0 || peerNames.Any(p => !PeerPipelines.All.Contains(p)))
+            {
+                return Usage($"--peers: '{parse.GetValue(peers)}': each must be one of {string.Join(", ", PeerPipelines.All)}");
+            }
+
+            if (parse.GetValue(batch) <= 0 || parse.GetValue(epochs) <= 0 || parse.GetValue(repeat) <= 0)
+            {
+                return Usage("--batch, --epochs and --repeat must be positive");
+            }
+
+            if (!Directory.Exists(parse.GetValue(data)))
+            {
+                return Usage($"record directory not found: {parse.GetValue(data)}");
+            }
+
+            if (!Directory.Exists(parse.GetValue(images)))
+            {
+                return Usage($"image folder not found: {parse.GetValue(images)}");
+            }
+
+            return Run(parse.GetValue(data)!, parse.GetValue(images)!, threadCounts, modeNames, peerNames, parse.GetValue(batch),
+                       parse.GetValue(epochs), parse.GetValue(repeat), parse.GetValue(output)!, parse.GetValue(python)!, peerScript);
         });
         return command;
     }
 
-    private static int Run(string data, string images, int[] threadCounts, string[] modes, int batch, int epochs, int repeat,
-                           string outDir, string python, string peerScript)
+    private static int Usage(string message)
     {
-        // Each configuration is measured `repeat` times, ours and theirs back to back, so that both see the same
-        // machine load; the medians are reported.
+        Console.Error.WriteLine($"loader-bench: compare: {message}");
+        return ExitCodes.Usage;
+    }
+
+    private static string[] SplitList(string value) =>
+        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToArray();
+
+    private static bool TryParseThreads(string value, out int[] threads)
+    {
+        string[] parts = SplitList(value);
+        threads = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out threads[i]) || threads[i] <= 0)
+            {
+                return false;
+            }
+        }
+
+        return parts.Length > 0;
+    }
+
+    private static int Run(string data, string images, int[] threadCounts, string[] modes, string[] peers, int batch, int epochs,
+                           int repeat, string outDir, string python, string peerScript)
+    {
+        // Each configuration is measured `repeat` times, ours and then each peer back to back, so that all see the
+        // same machine load; the medians are reported.
         var configurations = modes.SelectMany(mode => threadCounts.Select(threads => (Mode: mode, Threads: threads))).ToArray();
         var ours = configurations.ToDictionary(c => c, _ => new List<BenchResult>());
-        var theirs = configurations.ToDictionary(c => c, _ => new List<double>());
+        var theirs = configurations.ToDictionary(c => c, _ => peers.ToDictionary(p => p, _ => new List<double>()));
         for (int round = 1; round <= repeat; round++)
         {
             foreach (var config in configurations)
@@ -61,46 +116,56 @@ internal static class CompareCommand
                 bool eval = config.Mode == "eval";
                 AnsiConsole.MarkupLineInterpolated($"[grey]round {round}/{repeat}, {config.Mode}, {config.Threads} thread(s)/worker(s)[/]");
                 ours[config].Add(BenchRunner.Run(new BenchSettings(data, batch, config.Threads, epochs, eval)));
-                theirs[config].Add(PeerRunner.Run(python, peerScript, images, config.Threads, batch, epochs, eval));
+                foreach (string peer in peers)
+                {
+                    theirs[config][peer].Add(PeerRunner.Run(python, peerScript, peer, images, config.Threads, batch, epochs, eval).ImagesPerSecond);
+                }
             }
         }
 
-        var rows = new List<CompareRow>();
-        foreach (var config in configurations)
+        CompareRow[] rows =
+        [
+            .. configurations.Select(config => CompareRow.Create(
+                config.Mode, config.Threads, [.. ours[config].Select(r => r.ImagesPerSecond)],
+                [.. peers.Select(p => (p, (IReadOnlyList<double>)theirs[config][p]))],
+                ours[config].Max(r => r.RssMaxMegabytes), ours[config][0].SlotMegabytes)),
+        ];
+
+        if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < 160)
         {
-            double oursMedian = Median(ours[config].Select(r => r.ImagesPerSecond));
-            double theirsMedian = Median(theirs[config]);
-            rows.Add(new CompareRow(config.Mode, config.Threads, oursMedian, theirsMedian, Math.Round(oursMedian / theirsMedian, 2),
-                                    ours[config].Max(r => r.RssMaxMegabytes), ours[config][0].SlotMegabytes,
-                                    [.. ours[config].Select(r => r.ImagesPerSecond)], [.. theirs[config]]));
+            AnsiConsole.Profile.Width = 160; // a log file has no width: do not wrap the table's cells at 80 columns
         }
 
-        var table = new Table().AddColumns("mode", "threads / workers", "ours images/s (median)", "torchvision images/s (median)", "ratio",
-                                           "our RSS MB (slots MB)");
-        foreach (CompareRow row in rows)
-        {
-            table.AddRow(row.Mode, $"{row.Threads}", $"{row.OursImagesPerSecond:N1}", $"{row.TorchvisionImagesPerSecond:N1}",
-                         $"[bold]{row.Ratio:N2}x[/]", $"{row.OursRssMegabytes:N0} ({row.SlotMegabytes:N0})");
-        }
-
-        AnsiConsole.Write(table);
+        AnsiConsole.Write(BuildTable(rows, peers));
         Directory.CreateDirectory(outDir);
         string jsonPath = Path.Combine(outDir, "compare.json");
         File.WriteAllText(jsonPath, JsonSerializer.Serialize(rows));
         string pngPath = Path.Combine(outDir, "compare.png");
         ComparePlot.Save(rows, batch, pngPath);
         Console.WriteLine($"wrote {jsonPath} and {pngPath}");
-        return 0;
+        return ExitCodes.Success;
     }
 
-    private static double Median(IEnumerable<double> values)
+    private static Table BuildTable(IReadOnlyList<CompareRow> rows, IReadOnlyList<string> peers)
     {
-        double[] sorted = [.. values.Order()];
-        int middle = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+        var table = new Table().AddColumns("mode", "threads / workers", "ours");
+        foreach (string peer in peers)
+        {
+            table.AddColumn(PeerPipelines.Label(peer));
+        }
+
+        table.AddColumns("fastest peer", "ours / fastest", "our RSS MB (slots MB)");
+        foreach (CompareRow row in rows)
+        {
+            var cells = new List<string> { row.Mode, $"{row.Threads}", $"{row.OursImagesPerSecond:N1}" };
+            cells.AddRange(row.Peers.Select(p => $"{p.ImagesPerSecond:N1}"));
+            cells.Add(PeerPipelines.Label(row.FastestPeer));
+            cells.Add($"[bold]{row.RatioVsFastestPeer:N2}x[/]");
+            cells.Add($"{row.OursRssMegabytes:N0} ({row.SlotMegabytes:N0})");
+            table.AddRow([.. cells.Select(c => c.StartsWith("[bold]", StringComparison.Ordinal) ? c : Markup.Escape(c))]);
+        }
+
+        table.Caption("images/s, medians of the runs; ours / fastest = our images/s over the fastest peer's, same run");
+        return table;
     }
 }
-
-internal sealed record CompareRow(string Mode, int Threads, double OursImagesPerSecond, double TorchvisionImagesPerSecond,
-                                  double Ratio, double OursRssMegabytes, double SlotMegabytes, double[] OursRuns,
-                                  double[] TorchvisionRuns);

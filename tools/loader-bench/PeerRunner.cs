@@ -1,14 +1,16 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 
 namespace Loader.Tools.Bench;
 
-/// <summary>Runs our torchvision peer script (tools/peers/torchvision_loader.py) and reads its JSON line.</summary>
+/// <summary>Runs one peer pipeline of tools/peers/torchvision_loader.py and reads its JSON line.</summary>
 internal static class PeerRunner
 {
-    public static double Run(string python, string script, string imagesDirectory, int workers, int batchSize, int epochs,
-                             bool eval)
+    public const string SetupHint = "install the peers with: bash tools/peers/setup.sh (Debian: python3-torch python3-torchvision " +
+                                    "python3-pil python3-numpy python3-opencv)";
+
+    public static PeerResult Run(string python, string script, string pipeline, string imagesDirectory, int workers,
+                                 int batchSize, int epochs, bool eval)
     {
         var start = new ProcessStartInfo(python)
         {
@@ -18,7 +20,8 @@ internal static class PeerRunner
         };
         foreach (string argument in new[]
                  {
-                     script, "--data", imagesDirectory, "--workers", workers.ToString(CultureInfo.InvariantCulture),
+                     script, "--pipeline", pipeline, "--data", imagesDirectory,
+                     "--workers", workers.ToString(CultureInfo.InvariantCulture),
                      "--batch", batchSize.ToString(CultureInfo.InvariantCulture),
                      "--epochs", epochs.ToString(CultureInfo.InvariantCulture), "--warmup-batches", "1",
                  })
@@ -31,21 +34,25 @@ internal static class PeerRunner
             start.ArgumentList.Add("--eval");
         }
 
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {python}");
+        string what = $"peer {pipeline} ({Path.GetFileName(script)})";
+        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"{what}: could not start {python}");
         Task<string> errors = process.StandardError.ReadToEndAsync();
         string output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException(
-                $"{python} {script} exited with {process.ExitCode}: {errors.Result.Trim()}\n" +
-                "(install the peer with: apt-get install -y --no-install-recommends python3-torch python3-torchvision python3-pil python3-numpy)");
+            // The script's last line of stderr is Python's own one-line reason (the traceback's last line).
+            string reason = errors.Result.Trim().Split('\n')[^1].Trim();
+            throw new InvalidOperationException($"{what} exited with {process.ExitCode}: {reason} ({SetupHint})");
         }
 
-        string line = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                            .Last(l => l.StartsWith('{'));
-        using JsonDocument json = JsonDocument.Parse(line);
-        return json.RootElement.GetProperty("images_per_s").GetDouble();
+        PeerResult result = PeerResult.Parse(output, what);
+        if (result.Pipeline != pipeline)
+        {
+            throw new InvalidOperationException($"{what}: ran pipeline '{result.Pipeline}', not '{pipeline}' (an older script? pass --peer-script)");
+        }
+
+        return result;
     }
 
     /// <summary>tools/peers/torchvision_loader.py, looked for from the working directory upwards.</summary>

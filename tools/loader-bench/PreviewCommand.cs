@@ -30,13 +30,13 @@ public static class PreviewCommand
         if (!Directory.Exists(dataDir))
         {
             Console.Error.WriteLine($"preview: data directory not found: {dataDir}");
-            return 2;
+            return ExitCodes.Usage;
         }
 
         if (count <= 0)
         {
             Console.Error.WriteLine($"preview: --count must be positive (got {count})");
-            return 2;
+            return ExitCodes.Usage;
         }
 
         Directory.CreateDirectory(outDir);
@@ -101,7 +101,7 @@ public static class PreviewCommand
         if (files.Length == 0)
         {
             Console.Error.WriteLine($"preview: no *.tfrecord shards and no JPEG files in {dataDir}");
-            return 0;
+            return ExitCodes.Success;
         }
 
         var classes = files.Select(f => ClassName(dataDir, f)).Distinct().Order(StringComparer.Ordinal).ToList();

@@ -4,12 +4,13 @@ using Loader.Augment.Cuda;
 
 namespace Loader.Tools.Bench;
 
-/// <summary>loader-bench: <c>run</c> (time the loader), <c>compare</c> (against torchvision), <c>preview</c>.</summary>
+/// <summary>loader-bench: <c>run</c> (time the loader), <c>compare</c> (against the PyTorch peers), <c>preview</c>.</summary>
 internal static class Program
 {
     public static int Main(string[] args)
     {
-        var root = new RootCommand("Benchmarks the .NET data loader over a record directory")
+        var root = new RootCommand("Benchmarks the .NET data loader over a record directory. --verbose (any command): " +
+                                   "a stack trace with an error. " + ExitCodes.Text)
         {
             RunCommand(),
             CompareCommand.Create(),
@@ -18,7 +19,16 @@ internal static class Program
         bool verbose = args.Contains("--verbose");
         try
         {
-            return root.Parse([.. args.Where(a => a != "--verbose")]).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            ParseResult parsed = root.Parse([.. args.Where(a => a != "--verbose")]);
+            if (parsed.Errors.Count > 0)
+            {
+                // A usage error is one line (the first problem) and exit 2, not the help page.
+                string command = parsed.CommandResult.Command == root ? "" : $" {parsed.CommandResult.Command.Name}";
+                Console.Error.WriteLine($"loader-bench: error: {parsed.Errors[0].Message} (see loader-bench{command} --help)");
+                return ExitCodes.Usage;
+            }
+
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e)
         {
@@ -30,25 +40,25 @@ internal static class Program
                 Console.Error.WriteLine(e);
             }
 
-            return 1;
+            return ExitCodes.Failed;
         }
     }
 
     private static Command RunCommand()
     {
         var data = new Option<string>("--data") { Description = "Record directory (make-records output)", Required = true };
-        var backend = new Option<string>("--backend") { Description = "cpu or gpu", DefaultValueFactory = _ => "cpu" };
+        var backend = new Option<string>("--backend") { Description = "cpu (libjpeg-turbo + SIMD) or gpu (nvJPEG + CUDA; exit 3 without a usable GPU)", DefaultValueFactory = _ => "cpu" };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 256 };
-        var threads = new Option<int>("--threads") { Description = "Decode threads", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var epochs = new Option<int>("--epochs") { Description = "Timed epochs (after one warm-up epoch)", DefaultValueFactory = _ => 2 };
-        var warmup = new Option<int>("--warmup-epochs") { Description = "Untimed epochs first", DefaultValueFactory = _ => 1 };
-        var eval = new Option<bool>("--eval") { Description = "Evaluation pipeline (resize 256, center crop 224)" };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object (field images_per_sec)" };
-        var maxBatches = new Option<int>("--max-batches") { Description = "Time at most this many batches per epoch (0: whole epochs)" };
-        var resumeAt = new Option<string?>("--resume-at") { Description = "EPOCH:POSITION: start there, as a resumed job does (no warm-up)" };
-        var readAhead = new Option<int?>("--read-ahead") { Description = "Samples read ahead of the decoders (0: off; default: the loader's)" };
-        var dropCaches = new Option<bool>("--drop-caches") { Description = "Drop the OS page cache before each timed epoch (needs root)" };
-        var command = new Command("run", "Time whole epochs of the loader")
+        var threads = new Option<int>("--threads") { Description = "Decode threads (default: the machine's cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var epochs = new Option<int>("--epochs") { Description = "Timed epochs (after the warm-up epochs)", DefaultValueFactory = _ => 2 };
+        var warmup = new Option<int>("--warmup-epochs") { Description = "Untimed epochs first (not with --resume-at)", DefaultValueFactory = _ => 1 };
+        var eval = new Option<bool>("--eval") { Description = "Evaluation pipeline (resize 256, center crop 224) instead of training (random-resized crop 224 + flip); default: training" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (images_per_sec and every other figure) instead of the table; default: the table" };
+        var maxBatches = new Option<int>("--max-batches") { Description = "Time at most this many batches per epoch (0: whole epochs)", DefaultValueFactory = _ => 0 };
+        var resumeAt = new Option<string?>("--resume-at") { Description = "EPOCH:POSITION: start there, as a resumed job does (no warm-up); default: epoch 0, position 0" };
+        var readAhead = new Option<int?>("--read-ahead") { Description = "Samples read ahead of the decoders (0: off; default: the loader's, " + Loader.Pipeline.LoaderOptions.DefaultReadAheadSamples.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")" };
+        var dropCaches = new Option<bool>("--drop-caches") { Description = "Drop the OS page cache before each timed epoch (needs root); default: off" };
+        var command = new Command("run", "Time whole epochs of the loader. " + ExitCodes.Text)
         {
             data, backend, batch, threads, epochs, warmup, eval, json, maxBatches, resumeAt, dropCaches, readAhead,
         };
@@ -59,20 +69,20 @@ internal static class Program
             {
                 // Fail at once, saying what is missing, before opening any records.
                 Console.Error.WriteLine($"loader-bench: --backend gpu: {probe.Summary}");
-                return 3;
+                return ExitCodes.NoGpu;
             }
 
             if (backendName is not ("cpu" or "gpu"))
             {
                 Console.Error.WriteLine($"loader-bench: unknown backend '{backendName}' (cpu or gpu)");
-                return 2;
+                return ExitCodes.Usage;
             }
 
             string dir = parse.GetValue(data)!;
             if (!Directory.Exists(dir))
             {
                 Console.Error.WriteLine($"loader-bench: record directory not found: {dir}");
-                return 2;
+                return ExitCodes.Usage;
             }
 
             (int, long)? resume = null;
@@ -82,7 +92,7 @@ internal static class Program
                 if (parts.Length != 2 || !int.TryParse(parts[0], out int e) || !long.TryParse(parts[1], out long p) || e < 0 || p < 0)
                 {
                     Console.Error.WriteLine($"loader-bench: --resume-at: '{at}' is not EPOCH:POSITION (two non-negative integers)");
-                    return 2;
+                    return ExitCodes.Usage;
                 }
 
                 resume = (e, p);
@@ -91,7 +101,7 @@ internal static class Program
             if (parse.GetValue(maxBatches) < 0 || parse.GetValue(batch) <= 0 || parse.GetValue(threads) <= 0 || parse.GetValue(epochs) <= 0)
             {
                 Console.Error.WriteLine("loader-bench: --batch, --threads and --epochs must be positive, --max-batches 0 or more");
-                return 2;
+                return ExitCodes.Usage;
             }
 
             var settings = new BenchSettings(dir, parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(epochs),
@@ -108,7 +118,7 @@ internal static class Program
                 Report.Print(result);
             }
 
-            return 0;
+            return ExitCodes.Success;
         });
         return command;
     }
@@ -116,11 +126,11 @@ internal static class Program
     private static Command PreviewCommandLine()
     {
         var data = new Option<string>("--data") { Description = "Record directory, or a folder of JPEGs", Required = true };
-        var count = new Option<int>("--count") { Description = "Samples to write", DefaultValueFactory = _ => 16 };
-        var output = new Option<string>("--out") { Description = "Output folder (PNG + JSON per sample)", Required = true };
-        var seed = new Option<ulong>("--seed") { Description = "Loader seed", DefaultValueFactory = _ => 0UL };
-        var eval = new Option<bool>("--eval") { Description = "Evaluation transform instead of training" };
-        var command = new Command("preview", "Write the first samples of epoch 0 as the model sees them") { data, count, output, seed, eval };
+        var count = new Option<int>("--count") { Description = "Samples to write (the first of epoch 0)", DefaultValueFactory = _ => 16 };
+        var output = new Option<string>("--out") { Description = "Output folder (NNNN.png + NNNN.json per sample)", Required = true };
+        var seed = new Option<ulong>("--seed") { Description = "Loader seed (the crops and flips drawn)", DefaultValueFactory = _ => 0UL };
+        var eval = new Option<bool>("--eval") { Description = "Evaluation transform instead of training; default: training" };
+        var command = new Command("preview", "Write the first samples of epoch 0 as the model sees them. " + ExitCodes.Text) { data, count, output, seed, eval };
         command.SetAction(parse => PreviewCommand.Run(parse.GetValue(data)!, parse.GetValue(count), parse.GetValue(output)!,
                                                       parse.GetValue(seed), parse.GetValue(eval)));
         return command;
