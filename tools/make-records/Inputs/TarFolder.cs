@@ -47,7 +47,7 @@ internal static class TarFolder
                 // copyData: false on a seekable stream: the reader seeks past each member's data, reading only headers.
                 while (reader.GetNextEntry(copyData: false) is { } entry)
                 {
-                    string member = tarName + "/" + entry.Name.TrimStart('.', '/');
+                    string member = tarName + "/" + (entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name);
                     switch (entry.EntryType)
                     {
                         case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
@@ -61,7 +61,13 @@ internal static class TarFolder
                     }
                 }
             }
-            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException)
+            catch (EndOfStreamException)
+            {
+                // A tar cut short (an interrupted download or copy): the members before the cut are inputs (one cut in
+                // its data reads short, and the sanitizer skips it as truncated); the cut itself is one skipped line.
+                ignored.Add((tarName, "tar file ends early (truncated): members after the cut are missing"));
+            }
+            catch (Exception e) when (e is InvalidDataException or FormatException or ArgumentException)
             {
                 throw new InvalidDataException($"{tar}: not a readable tar file ({e.Message})");
             }
