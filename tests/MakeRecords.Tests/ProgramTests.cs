@@ -49,6 +49,26 @@ public class ProgramTests
     }
 }
 
+/// <summary>The main command's help: what every option does, and its default.</summary>
+public class MakeCommandHelpTests
+{
+    [Fact]
+    public void EveryOption_SaysWhatItDoes_AndItsDefault_AndTheExitCodesAreListed()
+    {
+        System.CommandLine.RootCommand command = Commands.MakeCommand.Create();
+        Assert.Contains("Exit codes: 0 done; 1 done, but --strict", command.Description, StringComparison.Ordinal);
+        var options = command.Options.Where(o => o is not (System.CommandLine.Help.HelpOption or System.CommandLine.VersionOption)).ToList();
+        Assert.True(options.Count >= 20);
+        foreach (System.CommandLine.Option option in options)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(option.Description), option.Name);
+            // A default is shown by the help builder ([default: X]), said in words, or the option is required.
+            Assert.True(option.HasDefaultValue || option.Required || option.Description!.Contains("Default:", StringComparison.Ordinal)
+                        || option.Description.Contains("default", StringComparison.Ordinal), $"{option.Name}: no default said");
+        }
+    }
+}
+
 /// <summary>Tests that write to the console run one at a time.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ConsoleCollection

@@ -13,8 +13,8 @@ internal static class ImportIdxCommand
         var images = new Option<string>("--images") { Description = "IDX image file (.gz or plain)", Required = true };
         var labels = new Option<string>("--labels") { Description = "IDX label file (.gz or plain)", Required = true };
         var output = new Option<string>("--out") { Description = "Output ImageFolder directory", Required = true };
-        var names = new Option<string?>("--names") { Description = "Class names: 'fashion-mnist' or a comma-separated list" };
-        var command = new Command("import-idx", "Convert an IDX image/label pair (MNIST, Fashion-MNIST) to an ImageFolder tree of JPEGs")
+        var names = new Option<string?>("--names") { Description = "Class names, for the folder names NN_NAME: 'fashion-mnist' or a comma-separated list. Default: folders NN_class" };
+        var command = new Command("import-idx", "Convert an IDX image/label pair (MNIST, Fashion-MNIST) to an ImageFolder tree of JPEGs. Exit codes: 0 done, 2 not done")
         {
             images, labels, output, names,
         };

@@ -15,7 +15,7 @@ internal static class InspectCommand
     {
         var directory = new Argument<string>("DIR") { Description = "Record directory, or a folder of TFRecord files" };
         var record = new Option<long>("--record") { Description = "Global sample id of the record to show", DefaultValueFactory = _ => 0 };
-        var command = new Command("inspect", "Print the manifest, the class counts and one record's fields") { directory, record };
+        var command = new Command("inspect", "Print the manifest, the class counts and one record's fields. Exit codes: 0 done, 2 cannot open the set") { directory, record };
         command.SetAction(parse =>
         {
             try

@@ -12,34 +12,59 @@ internal static class MakeCommand
 {
     public static RootCommand Create()
     {
-        var input = new Option<string>("--input", "-i") { Description = "Input: class-subfolder tree, flat ImageNet-style folder, folder of TFRecord files, or the root of --file-list paths", Required = true };
-        var output = new Option<string>("--output", "-o") { Description = "Output folder for shards, indexes and manifest.json", Required = true };
-        var fileList = new Option<string?>("--file-list") { Description = "DALI-style file list: 'relative/path label' per line (label 0-based), paths relative to --input" };
-        var name = new Option<string?>("--name") { Description = "Shard name prefix (default: the input folder's name)" };
-        var shards = new Option<int?>("--shards") { Description = "Number of shards (default: from --shard-size)" };
-        var shardSize = new Option<string>("--shard-size") { Description = "Target shard size, e.g. 128MB or 1GB, when --shards is not given", DefaultValueFactory = _ => "128MB" };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the record order (same input and seed: byte-identical output)", DefaultValueFactory = _ => 0UL };
-        var threads = new Option<int>("--threads", "-j") { Description = "Worker threads (does not change the output)", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var maxPixels = new Option<long>("--max-pixels") { Description = "Skip images whose header claims more pixels", DefaultValueFactory = _ => SanitizeOptions.DefaultMaxPixels };
-        var maxSide = new Option<int?>("--max-side") { Description = "Downscale (re-encode) so the longer side is at most N pixels" };
-        var quality = new Option<int>("--quality") { Description = "JPEG quality of re-encoded images", DefaultValueFactory = _ => 95 };
-        var report = new Option<string?>("--report") { Description = "Write a JSON report: one entry per input file (status, reason, shard, record)" };
+        var input = new Option<string>("--input", "-i")
+        { HelpName = "DIR",
+            Description = "Input folder: class subfolders (ImageFolder), a flat folder of SYNSET_*.JPEG files (ImageNet's per-class training "
+                          + "tars extracted into one folder), a folder of per-class tar files (n01440764.tar ..., read in place), the flat "
+                          + "validation folder (with --labels), a folder of TFRecord files, or the root of --file-list paths. Layout detected; required",
+            Required = true,
+        };
+        var output = new Option<string>("--output", "-o") { HelpName = "DIR", Description = "Output folder for shards, indexes and manifest.json; required", Required = true };
+        var fileList = new Option<string?>("--file-list") { HelpName = "FILE", Description = "DALI-style file list: 'relative/path label' per line (label 0-based), paths relative to --input. Default: none (scan --input)" };
+        var labels = new Option<string?>("--labels")
+        { HelpName = "FILE",
+            Description = "Validation labels for a flat folder of ILSVRC2012_val_NNNNNNNN images; format detected: LOC_val_solution.csv "
+                          + "(ImageId,PredictionString), TF's one synset per line, or the devkit's ILSVRC2012_validation_ground_truth.txt "
+                          + "(ids mapped by --synsets). Every file needs a label and every label a file. Default: none",
+        };
+        var synsets = new Option<string?>("--synsets")
+        { HelpName = "FILE",
+            Description = "For the devkit's ground truth: its ILSVRC2012_ID -> WNID mapping, the devkit's data/meta.mat or a text file of "
+                          + "'ID WNID [words]' lines. Default: meta.mat in the folder of the --labels file",
+        };
+        var classesFrom = new Option<string?>("--classes-from")
+        { HelpName = "DIR",
+            Description = "Take the classes and their order from this training folder (images or tars) or training record set (its manifest), "
+                          + "so labels match the training set's even when this input lacks a class. Default: the classes this input has",
+        };
+        var name = new Option<string?>("--name") { HelpName = "NAME", Description = "Shard name prefix: NAME-00000-of-00008.tfrecord. Default: the input folder's name" };
+        var shards = new Option<int?>("--shards") { HelpName = "N", Description = "Number of shards (1..99999). Default: from --shard-size" };
+        var shardSize = new Option<string>("--shard-size") { HelpName = "SIZE", Description = "Target shard size, e.g. 128MB or 1GB, when --shards is not given", DefaultValueFactory = _ => "128MB" };
+        var seed = new Option<ulong>("--seed") { HelpName = "S", Description = "Seed of the record order (same input and seed: byte-identical output)", DefaultValueFactory = _ => 0UL };
+        var threads = new Option<int>("--threads", "-j") { HelpName = "T", Description = "Worker threads (does not change the output); the default is this machine's core count", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var maxPixels = new Option<long>("--max-pixels") { HelpName = "N", Description = "Skip images whose header claims more pixels", DefaultValueFactory = _ => SanitizeOptions.DefaultMaxPixels };
+        var maxSide = new Option<int?>("--max-side") { HelpName = "N", Description = "Downscale (re-encode) so the longer side is at most N pixels. Default: keep the size" };
+        var quality = new Option<int>("--quality") { HelpName = "Q", Description = "JPEG quality (1..100) of re-encoded images", DefaultValueFactory = _ => 95 };
+        var report = new Option<string?>("--report") { HelpName = "FILE", Description = "Write a JSON report: one entry per input file (status, reason, shard, record). Default: none" };
         var restart = new Option<string>("--restart-interval")
-        {
+        { HelpName = "MODE",
             Description = "Rewrite every JPEG losslessly with restart markers so the loader decodes only the intervals a crop covers: "
                           + "auto (about 8 MCUs, dividing the row), rows (one per MCU row), N (at most N MCUs, dividing the row) or off",
             DefaultValueFactory = _ => "off",
         };
-        var strict = new Option<bool>("--strict") { Description = "Exit non-zero when any input was skipped" };
-        var applyExif = new Option<bool>("--apply-exif-orientation") { Description = "Re-encode JPEGs with an EXIF rotation upright (default: stored byte for byte, as TensorFlow, torchvision and PIL keep them)" };
-        var allowEmpty = new Option<bool>("--allow-empty-classes") { Description = "Keep class folders without files as classes with no records (default: an error)" };
-        var allowPartial = new Option<bool>("--allow-partial") { Description = "TFRecord input: take the files there even when the set cannot be shown complete (no manifest)" };
+        var strict = new Option<bool>("--strict") { Description = "Exit 1 when any input was skipped. Default: off (skips are listed, exit 0)" };
+        var applyExif = new Option<bool>("--apply-exif-orientation") { Description = "Re-encode JPEGs with an EXIF rotation upright. Default: off (stored byte for byte, as TensorFlow, torchvision and PIL keep them)" };
+        var allowEmpty = new Option<bool>("--allow-empty-classes") { Description = "Keep class folders without files as classes with no records. Default: off (an error)" };
+        var allowPartial = new Option<bool>("--allow-partial") { Description = "TFRecord input: take the files there even when the set cannot be shown complete (no manifest). Default: off (refused)" };
 
-        var command = new RootCommand("Turns an image folder, a file list or TFRecord files into shuffled, sanitized, indexed TFRecord shards.\n"
-                                      + "Subcommands: verify DIR, inspect DIR, index DIR, demo OUT.")
+        var command = new RootCommand("Turns an image folder, ImageNet's tar files or validation folder, a file list or TFRecord files into shuffled, "
+                                      + "sanitized, indexed TFRecord shards.\n"
+                                      + "Subcommands: verify DIR, inspect DIR, index DIR, demo OUT, import-idx.\n"
+                                      + "Exit codes: 0 done; 1 done, but --strict and an input was skipped; 2 not done (bad option, unreadable "
+                                      + "input or label file, another run holds the output folder, full disk: the one-line message says which).")
         {
-            input, output, fileList, name, shards, shardSize, seed, threads, maxPixels, maxSide, quality, restart, report, strict, applyExif,
-            allowEmpty, allowPartial,
+            input, output, fileList, labels, synsets, classesFrom, name, shards, shardSize, seed, threads, maxPixels, maxSide, quality, restart,
+            report, strict, applyExif, allowEmpty, allowPartial,
         };
         command.SetAction(parse =>
         {
@@ -62,6 +87,9 @@ internal static class MakeCommand
                     Strict = parse.GetValue(strict),
                     AllowEmptyClasses = parse.GetValue(allowEmpty),
                     AllowPartial = parse.GetValue(allowPartial),
+                    Labels = parse.GetValue(labels),
+                    Synsets = parse.GetValue(synsets),
+                    ClassesFrom = parse.GetValue(classesFrom),
                 };
                 return Run(options);
             }

@@ -18,27 +18,23 @@ internal readonly record struct RentedBytes(byte[] Array, int Offset, int Length
     }
 }
 
-/// <summary>Where the inputs' bytes come from: files under a folder, or the records of an existing TFRecord data set.
-/// One per input set, shared by its items (an item carries no per-input source object).</summary>
+/// <summary>Where the inputs' bytes come from: files under a folder, members of tar files, or the records of an
+/// existing TFRecord data set. One per input set (an input carries no source object of its own).</summary>
 internal abstract record InputSource
 {
     /// <summary>Reads the whole input into a pooled buffer (large inputs would otherwise churn the large object heap).</summary>
-    public abstract RentedBytes Read(InputItem item);
-}
+    public abstract RentedBytes Read(InputList items, int item);
 
-internal sealed record FileSource(string Root) : InputSource
-{
-    public override RentedBytes Read(InputItem item)
+    /// <summary>Reads <paramref name="length"/> bytes at <paramref name="offset"/> of an open file into a pooled buffer;
+    /// fewer when the file is shorter (it shrank while we read it: what was read is what the sanitizer sees).</summary>
+    protected static RentedBytes ReadRange(SafeFileHandle file, string fullPath, long offset, long length)
     {
-        string fullPath = Path.Combine(Root, item.RelativePath);
-        using SafeFileHandle file = File.OpenHandle(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
-        long length = RandomAccess.GetLength(file);
         if (length > Array.MaxLength)
         {
             throw new IOException($"{fullPath}: {length} bytes is too large for one record");
         }
 
-        if (length == 0)
+        if (length <= 0)
         {
             return new RentedBytes([], 0, 0);
         }
@@ -49,10 +45,10 @@ internal sealed record FileSource(string Root) : InputSource
         {
             while (done < length)
             {
-                int n = RandomAccess.Read(file, buffer.AsSpan(done, (int)length - done), done);
+                int n = RandomAccess.Read(file, buffer.AsSpan(done, (int)length - done), offset + done);
                 if (n == 0)
                 {
-                    break; // The file shrank while we read it: what was read is what the sanitizer sees.
+                    break;
                 }
 
                 done += n;
@@ -68,15 +64,38 @@ internal sealed record FileSource(string Root) : InputSource
     }
 }
 
+internal sealed record FileSource(string Root) : InputSource
+{
+    public override RentedBytes Read(InputList items, int item)
+    {
+        string fullPath = Path.Combine(Root, items.PathOf(item));
+        using SafeFileHandle file = File.OpenHandle(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+        return ReadRange(file, fullPath, 0, RandomAccess.GetLength(file));
+    }
+}
+
+/// <summary>A member of a tar file under a folder: the item's path is <c>TAR/MEMBER</c>, its id the offset of the
+/// member's data in the tar (<see cref="TarFolder"/>).</summary>
+internal sealed record TarSource(string Root) : InputSource
+{
+    public override RentedBytes Read(InputList items, int item)
+    {
+        string path = items.PathOf(item);
+        string tarPath = Path.Combine(Root, path[..path.IndexOf('/', StringComparison.Ordinal)]);
+        using SafeFileHandle tar = File.OpenHandle(tarPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+        return ReadRange(tar, Path.Combine(Root, path), items.IdOf(item), items.SizeOf(item));
+    }
+}
+
 /// <summary>A record of an opened <see cref="RecordDataset"/>: read with its CRCs checked.</summary>
 internal sealed record RecordSource(RecordDataset Dataset) : InputSource
 {
-    public override RentedBytes Read(InputItem item)
+    public override RentedBytes Read(InputList items, int item)
     {
         byte[] buffer = [];
         try
         {
-            EncodedImage image = Dataset.ReadImage(item.Id, ref buffer);
+            EncodedImage image = Dataset.ReadImage(items.IdOf(item), ref buffer);
             return new RentedBytes(buffer, image.Offset, image.Length);
         }
         catch
@@ -91,12 +110,10 @@ internal sealed record RecordSource(RecordDataset Dataset) : InputSource
     }
 }
 
-/// <summary>One input: its path relative to the input (as the report names it), 0-based label, size for planning, where
-/// its bytes are and, for a record input, its sample id.</summary>
-internal sealed record InputItem(string RelativePath, int Label, long Size, InputSource Source, long Id);
-
-/// <summary>What an input scan found: the kind of input, classes (0-based, sorted), and the items in a stable order.</summary>
-internal sealed record InputSet(string Root, string Kind, IReadOnlyList<ClassInfo> Classes, IReadOnlyList<InputItem> Items)
+/// <summary>What an input scan found: the kind of input, classes (0-based, in label order), the inputs in a stable
+/// order (each with its path relative to the input, as the report names it, label, size and id) and where their
+/// bytes are.</summary>
+internal sealed record InputSet(string Root, string Kind, IReadOnlyList<ClassInfo> Classes, InputList Items, InputSource Source)
     : IDisposable
 {
     /// <summary>The data set a TFRecord input was opened from; disposed with the set.</summary>

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Unicode;
 using System.Text.Json;
 using Loader.Records;
 using Loader.Records.Format;
@@ -66,11 +67,11 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         Directory.CreateDirectory(workFolder);
         using OutputLock outputLock = OutputLock.Take(workFolder, Options.Output);
 
-        using InputSet inputs = InputScanner.Scan(Options.Input, Options.FileList, Options.AllowEmptyClasses, Options.AllowPartial);
+        using InputSet inputs = InputScanner.Scan(Options.Input, Options.Scan);
         ItemsTotal = inputs.Items.Count;
         string name = Options.Name ?? DefaultName(Options.Input);
         int[] order = SeededShuffle.Permutation(inputs.Items.Count, Options.Seed);
-        long totalBytes = inputs.Items.Sum(i => i.Size);
+        long totalBytes = inputs.Items.TotalSize;
         long planned = Options.Shards ?? Math.Max(1, (totalBytes + Options.ShardSize - 1) / Options.ShardSize);
         if (planned > MakeRecordsOptions.MaxShards)
         {
@@ -90,12 +91,8 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         {
             Parallel.For(0, shardCount, new ParallelOptions { MaxDegreeOfParallelism = outer, CancellationToken = cancellationToken }, shard =>
             {
-                ReadOnlySpan<int> planned = new ShardPlan(order, shardCount).Items(shard);
-                var items = new InputItem[planned.Length];
-                for (int i = 0; i < items.Length; i++)
-                {
-                    items[i] = inputs.Items[planned[i]];
-                }
+                // The shard's inputs, as indexes into the input list, in plan order.
+                int[] items = new ShardPlan(order, shardCount).Items(shard).ToArray();
 
                 string shardPath = Path.Combine(Options.Output, ShardNaming.ShardFileName(name, shard, shardCount));
                 string checkpointPath = Path.Combine(workFolder, Path.GetFileName(shardPath) + ".json");
@@ -178,21 +175,23 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
             int skippedBefore = 0;
             foreach (ItemOutcome outcome in results[s].NotWritten)
             {
-                InputItem item = inputs.Items[plan.ItemAt(s, outcome.Item)];
+                int item = plan.ItemAt(s, outcome.Item);
+                string path = inputs.Items.PathOf(item);
+                int label = inputs.Items.LabelOf(item);
                 if (outcome.Status == Skipped)
                 {
                     skippedBefore++;
-                    yield return new InputOutcome(item.RelativePath, Skipped, outcome.Reason, item.Label, null, null);
+                    yield return new InputOutcome(path, Skipped, outcome.Reason, label, null, null);
                 }
                 else
                 {
-                    yield return new InputOutcome(item.RelativePath, outcome.Status, outcome.Reason, item.Label, shardFile, outcome.Item - skippedBefore);
+                    yield return new InputOutcome(path, outcome.Status, outcome.Reason, label, shardFile, outcome.Item - skippedBefore);
                 }
             }
         }
     }
 
-    private ShardCheckpoint WriteShard(string shardPath, string digest, InputItem[] items, InputSet inputs, ImageSanitizer sanitizer,
+    private ShardCheckpoint WriteShard(string shardPath, string digest, int[] items, InputSet inputs, ImageSanitizer sanitizer,
                                        int threads, CancellationToken cancellationToken)
     {
         var notWritten = new List<ItemOutcome>();
@@ -218,15 +217,15 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
                 for (int i = 0; i < prepared.Length; i++)
                 {
                     PreparedInput input = prepared[i];
-                    InputItem item = items[chunk + i];
+                    int label = inputs.Items.LabelOf(items[chunk + i]);
                     if (input.Status == SanitizeStatus.Skipped)
                     {
                         notWritten.Add(new ItemOutcome(chunk + i, Skipped, input.Reason));
                         continue;
                     }
 
-                    framed.Add(new FramedRecord(input.Record.AsMemory(0, input.RecordLength), input.PayloadCrc, item.Label, input.Width, input.Height));
-                    classCounts[item.Label] = classCounts.GetValueOrDefault(item.Label) + 1;
+                    framed.Add(new FramedRecord(input.Record.AsMemory(0, input.RecordLength), input.PayloadCrc, label, input.Width, input.Height));
+                    classCounts[label] = classCounts.GetValueOrDefault(label) + 1;
                     if (input.Status is SanitizeStatus.Reencoded or SanitizeStatus.Transcoded)
                     {
                         // Transcoded inputs are listed like re-encoded ones (only with --restart-interval, opt-in).
@@ -249,7 +248,7 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         return new ShardCheckpoint(digest, shard, [.. classCounts.Keys], [.. classCounts.Values], notWritten);
     }
 
-    private PreparedInput[] PrepareChunk(InputItem[] items, int chunk, InputSet inputs, ImageSanitizer sanitizer, int threads)
+    private PreparedInput[] PrepareChunk(int[] items, int chunk, InputSet inputs, ImageSanitizer sanitizer, int threads)
     {
         var prepared = new PreparedInput[Math.Min(ChunkSize, items.Length - chunk)];
         if (threads > 1)
@@ -269,10 +268,10 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
     }
 
     /// <summary>Reads and sanitizes one input and, unless it is skipped, frames its Example as the shard will hold it.</summary>
-    private PreparedInput Prepare(InputItem item, InputSet inputs, ImageSanitizer sanitizer)
+    private PreparedInput Prepare(int item, InputSet inputs, ImageSanitizer sanitizer)
     {
         // The input's buffer goes back to the pool on return: a passthrough image has been copied into the record by then.
-        using RentedBytes bytes = ReadAndSanitize(item, sanitizer, out SanitizedImage image);
+        using RentedBytes bytes = ReadAndSanitize(inputs, item, sanitizer, out SanitizedImage image);
         Interlocked.Increment(ref _itemsDone);
         if (image.Status == SanitizeStatus.Skipped)
         {
@@ -281,8 +280,9 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
 
         // Serialized straight into its place in a pooled, framed record: no per-image large-object-heap allocation
         // and no copy on the writing thread.
-        ClassInfo cls = inputs.Classes[item.Label];
-        var example = new ImageExample(image.Jpeg, item.Label, cls.Synset, cls.Name, item.RelativePath, image.Width, image.Height,
+        int label = inputs.Items.LabelOf(item);
+        ClassInfo cls = inputs.Classes[label];
+        var example = new ImageExample(image.Jpeg, label, cls.Synset, cls.Name, inputs.Items.PathOf(item), image.Width, image.Height,
                                        image.Channels);
         int length = ImageExamplePayload.Size(example) + TfRecordFraming.Overhead;
         byte[] record = ArrayPool<byte>.Shared.Rent(length);
@@ -291,12 +291,12 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
         return new PreparedInput(image.Status, image.Reason, record, length, crc, image.Width, image.Height);
     }
 
-    private RentedBytes ReadAndSanitize(InputItem item, ImageSanitizer sanitizer, out SanitizedImage image)
+    private RentedBytes ReadAndSanitize(InputSet inputs, int item, ImageSanitizer sanitizer, out SanitizedImage image)
     {
         RentedBytes bytes = default;
         try
         {
-            bytes = item.Source.Read(item);
+            bytes = inputs.Source.Read(inputs.Items, item);
             Interlocked.Add(ref _bytesDone, bytes.Length);
             image = sanitizer.Sanitize(bytes.Memory);
         }
@@ -346,7 +346,7 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
     }
 
     /// <summary>A digest of everything that determines a shard's bytes: a checkpoint with another digest is stale.</summary>
-    private string PlanDigest(string name, int shard, int shardCount, InputSet inputs, InputItem[] items)
+    private string PlanDigest(string name, int shard, int shardCount, InputSet inputs, int[] items)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         void Add(string text) => hash.AppendData(Encoding.UTF8.GetBytes(text));
@@ -356,11 +356,28 @@ internal sealed class MakeRecordsJob(MakeRecordsOptions options)
             Add(string.Create(CultureInfo.InvariantCulture, $"{c.Index}|{c.Synset}|{c.Name}\n"));
         }
 
-        foreach (InputItem item in items)
+        // Per input "PATH|LABEL|SIZE\n" in UTF-8, from the list's own UTF-8 path bytes (no string per input), gathered
+        // into one buffer so the hash is fed in 64 KB blocks rather than a call or two per input.
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        int used = 0;
+        foreach (int item in items)
         {
-            Add(string.Create(CultureInfo.InvariantCulture, $"{item.RelativePath}|{item.Label}|{item.Size}\n"));
+            ReadOnlySpan<byte> path = inputs.Items.Utf8PathOf(item);
+            if (used + path.Length + 48 > buffer.Length)
+            {
+                hash.AppendData(buffer, 0, used);
+                used = 0;
+            }
+
+            path.CopyTo(buffer.AsSpan(used));
+            used += path.Length;
+            bool formatted = Utf8.TryWrite(buffer.AsSpan(used), CultureInfo.InvariantCulture, $"|{inputs.Items.LabelOf(item)}|{inputs.Items.SizeOf(item)}\n", out int written);
+            Debug.Assert(formatted); // 48 bytes hold "|" + an int + "|" + a long + "\n"
+            used += written;
         }
 
+        hash.AppendData(buffer, 0, used);
+        ArrayPool<byte>.Shared.Return(buffer);
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 

@@ -1,3 +1,4 @@
+using Loader.Tools.MakeRecords.Inputs;
 using Loader.Tools.MakeRecords.Sanitizing;
 
 namespace Loader.Tools.MakeRecords.Job;
@@ -31,6 +32,26 @@ internal sealed record MakeRecordsOptions(string Input, string Output)
 
     /// <summary>Take a folder of TFRecord input files that cannot be shown complete (no manifest, unnumbered names).</summary>
     public bool AllowPartial { get; init; }
+
+    /// <summary>Validation labels (--labels FILE): the input is ImageNet's flat validation folder.</summary>
+    public string? Labels { get; init; }
+
+    /// <summary>The devkit's synset mapping (--synsets FILE: meta.mat or "ID WNID" lines); default: meta.mat beside --labels.</summary>
+    public string? Synsets { get; init; }
+
+    /// <summary>Take the classes and their order from this training folder or record set (--classes-from DIR).</summary>
+    public string? ClassesFrom { get; init; }
+
+    /// <summary>What the input scan is told.</summary>
+    public ScanOptions Scan => new()
+    {
+        FileList = FileList,
+        Labels = Labels,
+        Synsets = Synsets,
+        ClassesFrom = ClassesFrom,
+        AllowEmptyClasses = AllowEmptyClasses,
+        AllowPartial = AllowPartial,
+    };
 
     public const long DefaultShardSize = 128L << 20;
 

@@ -74,18 +74,17 @@ internal static class RunReportWriter
             var shardNames = new string[plan.ShardCount];
             for (int i = 0; i < count; i++)
             {
-                InputItem item = inputs.Items[i];
                 ItemOutcome? outcome = reasons.GetValueOrDefault(i);
                 int s = shardOf[i];
                 json.WriteStartObject();
-                json.WriteString("path", item.RelativePath);
+                json.WriteString("path", inputs.Items.Utf8PathOf(i));
                 json.WriteString("status", outcome?.Status ?? MakeRecordsJob.Written);
                 if (outcome?.Reason is { } reason)
                 {
                     json.WriteString("reason", reason);
                 }
 
-                json.WriteNumber("label", item.Label);
+                json.WriteNumber("label", inputs.Items.LabelOf(i));
                 if (recordOf[i] >= 0)
                 {
                     json.WriteString("shard", shardNames[s] ??= ShardNaming.ShardFileName(name, s, plan.ShardCount));
