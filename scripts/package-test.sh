@@ -6,13 +6,12 @@
 #   - runs the console project on those records: it opens the set and reads one batch through DataLoader.Create,
 #     and the libloader_jpeg.so it loaded must be the package's (runtimes/linux-x64/native in its output).
 # The trainer tool is not packed here: its package holds libtorch (hundreds of MB); see the README ("Packages").
-# Run by scripts/test.sh after the Release build (packs with --no-build); alone: bash scripts/package-test.sh --build.
+# Run by scripts/test.sh after the Release build of the solution; packing builds only what that build lacks (the
+# tools' linux-x64 outputs). Alone: bash scripts/package-test.sh (needs what scripts/setup.sh installs, for packing).
 # Prints "package-test: passed" last and exits 0, or says which step failed and exits 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
-build_flag=--no-build
-[ "${1:-}" = "--build" ] && build_flag=
 start=$SECONDS
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/package-test.XXXXXX")
@@ -23,7 +22,7 @@ failed() { echo "package-test: FAILED: $1" >&2; tail -n 40 "$log" >&2 || true; e
 run() { local what=$1; shift; "$@" >"$log" 2>&1 || failed "$what (exit $?): $*"; }
 
 version=$(dotnet msbuild src/Records/Records.csproj -getProperty:Version)
-run "pack" dotnet pack packages.slnf -c Release -nologo -v quiet $build_flag -p:PackageOutputPath="$feed"
+run "pack" dotnet pack packages.slnf -c Release -nologo -v quiet -p:PackageOutputPath="$feed"
 for id in Loader.Records Loader.Augment Loader.Augment.Cuda Loader.Pipeline Loader.MakeRecords Loader.MakeRecords.linux-x64 Loader.Bench Loader.Bench.linux-x64; do
   [ -f "$feed/$id.$version.nupkg" ] || failed "pack: $feed/$id.$version.nupkg is missing"
 done
