@@ -14,6 +14,22 @@ internal static class Program
         root.Subcommands.Add(IndexCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(ImportIdxCommand.Create());
-        return root.Parse(args).Invoke();
+        try
+        {
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (DllNotFoundException e)
+        {
+            // The JPEG shim or the system libjpeg-turbo runtime is missing (--restart-interval): the message says
+            // which package to install, in one line. Exit 2: not done.
+            ErrorOutput.Print(e);
+            return 2;
+        }
+        catch (Exception e)
+        {
+            // Anything else as System.CommandLine's default handler reports it (the whole exception, exit 1).
+            Console.Error.WriteLine($"Unhandled exception: {e}");
+            return 1;
+        }
     }
 }

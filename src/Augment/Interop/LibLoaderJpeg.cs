@@ -11,6 +11,9 @@ internal static partial class LibLoaderJpeg
 {
     public const string LibraryName = "loader_jpeg";
 
+    // Before the first call: a missing libjpeg-turbo runtime becomes one line naming the package (JpegShimResolver).
+    static LibLoaderJpeg() => JpegShimResolver.Register();
+
     public const int Ok = 0;
     public const int ErrorJpeg = 1;
     public const int ErrorArgument = 2;
