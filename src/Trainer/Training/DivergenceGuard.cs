@@ -43,14 +43,14 @@ internal sealed class DivergenceGuard : IDisposable
         _firstBadStep.masked_fill_(isBad, step);
     }
 
-    /// <summary>One host sync: throws when a tracked loss was not finite (data parallel: on any rank, on every rank).</summary>
+    /// <summary>One host sync: throws when a tracked loss was not finite (data parallel: on any rank, on every rank).
+    /// Every rank must call it at the same points (the session's read-backs and epoch ends).</summary>
     public void ThrowIfDiverged(int epoch)
     {
         long step = _firstBadStep.item<long>();
         if (_parallel is null)
         {
-            if (step >= 0)
-                throw Diverged(string.Create(CultureInfo.InvariantCulture, $"step {step} (epoch {epoch + 1}): the loss is not finite (NaN or infinity)"));
+            ThrowIfBad(step, epoch);
             return;
         }
         // The earliest bad step over ranks, then the lowest rank that had it: every rank names the same step and rank.
@@ -61,6 +61,16 @@ internal sealed class DivergenceGuard : IDisposable
         _parallel.Communicator.AllReduce(rank, ReduceOperation.Min);
         throw Diverged(string.Create(CultureInfo.InvariantCulture,
             $"step {first[0]} (epoch {epoch + 1}): the loss is not finite (NaN or infinity) on rank {rank[0]} of {_parallel.WorldSize}"));
+    }
+
+    /// <summary>This rank's own losses only, no collective: for what one rank does alone (rank 0's checkpoint), after
+    /// the ranks have agreed through <see cref="ThrowIfDiverged"/> (the epoch's end or a stop comes first).</summary>
+    public void ThrowIfDivergedHere(int epoch) => ThrowIfBad(_firstBadStep.item<long>(), epoch);
+
+    private void ThrowIfBad(long step, int epoch)
+    {
+        if (step >= 0)
+            throw Diverged(string.Create(CultureInfo.InvariantCulture, $"step {step} (epoch {epoch + 1}): the loss is not finite (NaN or infinity)"));
     }
 
     /// <summary>

@@ -109,13 +109,13 @@ public sealed class TrainingSession : IDisposable
             Position = batch.PositionAfter;
             // Every rank takes batches of the same size, so the job's samples are this rank's times the world size.
             samplesThisRun += batch.Count * WorldSize;
-            bool sync = StepLosses != null || GlobalStep % Math.Max(1, _options.LogInterval) == 0 || batchInEpoch == _train.BatchesPerEpoch;
+            // Read-backs fall on the same steps on every rank (the divergence check there is collective); StepLosses
+            // (tests, one process) reads every step's loss as well.
+            bool readBack = GlobalStep % Math.Max(1, _options.LogInterval) == 0 || batchInEpoch == _train.BatchesPerEpoch;
+            bool sync = readBack || StepLosses != null;
             float lossValue = sync ? loss.item<float>() : float.NaN;
-            if (sync)
-            {
-                _divergence.ThrowIfDiverged(Epoch);
-                _buffers?.Take();
-            }
+            if (readBack) _divergence.ThrowIfDiverged(Epoch);
+            if (sync) _buffers?.Take();
             loss.Dispose();
             StepLosses?.Add(lossValue);
             StepCompleted?.Invoke(new StepInfo(Epoch, batchInEpoch, _train.BatchesPerEpoch, GlobalStep, lossValue, lr,
@@ -253,8 +253,9 @@ public sealed class TrainingSession : IDisposable
 
     public void SaveCheckpoint(string directory, int imageSize, bool zeroInitResidual)
     {
-        // Diverged weights never replace the last good checkpoint.
-        _divergence.ThrowIfDiverged(Epoch);
+        // Diverged weights never replace the last good checkpoint. Local: only rank 0 checkpoints, after the epoch's
+        // end or a stop, where every rank has taken the collective decision already.
+        _divergence.ThrowIfDivergedHere(Epoch);
         _divergence.EnsureFinite(Model.state_dict().Select(kv => (kv.Key, kv.Value))
             .Concat(MomentumStates().Select((s, i) => ($"momentum buffer {i}", s.momentum_buffer)).Where(b => b.Item2 is not null)));
         CheckpointState state = CaptureState(imageSize, zeroInitResidual);
