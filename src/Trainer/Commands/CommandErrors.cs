@@ -69,6 +69,8 @@ public static class CommandErrors
             TrainingStepException or TrainingDivergedException or ArgumentException or IOException or InvalidDataException
                 or UnauthorizedAccessException or NotSupportedException or TorchUnavailableException
                 or Distributed.DistributedException => message,
+            // A native library that is not installed: the loaders' messages name the library and the package.
+            DllNotFoundException => message,
             ExternalException => $"libtorch: {message}",
             OutOfMemoryException => $"out of memory: {message}",
             _ => $"internal error ({e.GetType().Name}): {message} (--verbose shows the stack trace)",

@@ -124,6 +124,17 @@ public sealed class TrainCommandErrorTests : IDisposable
         Assert.Contains(difference, warning, StringComparison.Ordinal);
     }
 
+    /// <summary>A missing native library (what JpegShimResolver reports when libjpeg-turbo's runtime is absent) is a
+    /// plain failure naming the library, not an "internal error".</summary>
+    [Fact]
+    public void MissingNativeLibrary_IsItsOwnMessageWithExitCode1()
+    {
+        var error = new StringWriter();
+        int code = CommandErrors.Run(() => throw new DllNotFoundException("libloader_jpeg.so needs libjpeg.so.62, which is not installed"), verbose: false, error);
+        Assert.Equal(ExitCodes.Failed, code);
+        Assert.Equal("trainer: error: libloader_jpeg.so needs libjpeg.so.62, which is not installed", error.ToString().Trim());
+    }
+
     [Fact]
     public void Resume_SameOptions_IsAccepted()
     {
