@@ -391,13 +391,16 @@ public sealed class RecordDataset : IDisposable
     /// <summary>A folder of TFRecord files indexed: paths (sorted by name), 0-based indexes, classes, label base.
     /// <paramref name="LabelBaseKnown"/> is false when every shard had our own index and none was scanned: the index
     /// labels are 0-based, but what the records themselves store is then not known.</summary>
-    internal sealed record PlainShards(string[] Paths, ShardIndex[] Indexes, ClassInfo[] Classes, int LabelBase, bool LabelBaseKnown = true);
+    // Sha256s: per shard, its SHA-256 when it was scanned with hash: true (null for a shard whose own index was used).
+    internal sealed record PlainShards(string[] Paths, ShardIndex[] Indexes, ClassInfo[] Classes, int LabelBase, bool LabelBaseKnown = true,
+                                       string?[]? Sha256s = null);
 
     /// <summary>
     /// Indexes every TFRecord file of a folder. Our own index beside a shard is used when
-    /// <paramref name="trustOwnIndexes"/> and it matches the file's size; other shards are read front to back.
+    /// <paramref name="trustOwnIndexes"/> and it matches the file's size; other shards are read front to back (with
+    /// <paramref name="hash"/>, each one's SHA-256 computed from those same reads: make-records index).
     /// </summary>
-    internal static PlainShards IndexPlainShards(string directory, bool verifyCrc, bool trustOwnIndexes, long maxPixels = long.MaxValue)
+    internal static PlainShards IndexPlainShards(string directory, bool verifyCrc, bool trustOwnIndexes, long maxPixels = long.MaxValue, bool hash = false)
     {
         string[] paths = [.. System.IO.Directory.EnumerateFiles(directory).Where(ShardNaming.LooksLikeShard).Order(StringComparer.Ordinal)];
         if (paths.Length == 0)
@@ -418,7 +421,7 @@ public sealed class RecordDataset : IDisposable
             }
             else
             {
-                scans[s] = ShardScanner.Scan(paths[s], verifyCrc, maxPixels);
+                scans[s] = ShardScanner.Scan(paths[s], verifyCrc, maxPixels, hash);
             }
         }
 
@@ -474,7 +477,7 @@ public sealed class RecordDataset : IDisposable
                 : new ClassInfo(c, id, id);
         }
 
-        return new PlainShards(paths, all, classes, labelBase, scans.Any(scan => scan is not null));
+        return new PlainShards(paths, all, classes, labelBase, scans.Any(scan => scan is not null), [.. scans.Select(scan => scan?.Sha256)]);
     }
 
     /// <summary>Stored labels to 0-based; records without a label get -1.</summary>

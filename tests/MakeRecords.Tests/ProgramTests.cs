@@ -47,6 +47,33 @@ public class ProgramTests
         Assert.Equal(2, Program.Main(["--input", dir.Combine("demo", "train"), "--output", dir.Combine("other"), "--threads", "0"]));
         Assert.Equal(2, Program.Main(["--input", dir.Combine("demo", "train"), "--output", dir.Combine("demo", "train", "out")]));
     }
+
+    [Theory]
+    [InlineData("verify", new[] { "--allow-partial", "--max-pixels", "--threads" })]
+    [InlineData("index", new[] { "--name", "--max-pixels" })]
+    [InlineData("inspect", new[] { "--record" })]
+    public void Main_Help_ListsExitCodesAndEachOptionWithItsDefault(string command, string[] options)
+    {
+        TextWriter original = Console.Out;
+        using var output = new StringWriter();
+        Console.SetOut(output);
+        try
+        {
+            Assert.Equal(0, Program.Main([command, "--help"]));
+        }
+        finally
+        {
+            Console.SetOut(original);
+        }
+
+        string help = output.ToString();
+        Assert.Contains("Exit codes: 0 ", help, StringComparison.Ordinal);
+        foreach (string option in options)
+        {
+            string line = Assert.Single(help.Split('\n'), l => l.TrimStart().StartsWith(option, StringComparison.Ordinal) || l.Contains($", {option}", StringComparison.Ordinal));
+            Assert.Contains("default", line, StringComparison.Ordinal);
+        }
+    }
 }
 
 /// <summary>The main command's help: what every option does, and its default.</summary>

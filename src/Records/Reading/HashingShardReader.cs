@@ -6,26 +6,39 @@ namespace Loader.Records.Reading;
 /// <summary>
 /// Reads a shard front to back exactly once, in large sequential reads, feeding every byte to a SHA-256 as it
 /// arrives: the verifier checks records and the shard's hash in the same pass. Callers ask for byte ranges in
-/// increasing order (<see cref="Read"/>); bytes they skip over are still read and hashed. Not thread-safe.
+/// increasing order (<see cref="Read"/>); bytes they skip over are still read and hashed. A record that straddles
+/// two reads is kept whole: its first part moves to the front of the buffer and the next read appends to it. Not
+/// thread-safe.
 /// </summary>
+/// <remarks>
+/// No read-ahead of our own: <c>FileOptions.SequentialScan</c> (POSIX_FADV_SEQUENTIAL) lets the kernel read ahead, and
+/// asking it for the next blocks with <c>posix_fadvise WILLNEED</c> after each read was measured no faster with the
+/// page cache cold (1M records, 1.3 GB: 1.80-2.53 s without, 2.05-2.54 s with, one run of 10.5 s), so it is not done.
+/// </remarks>
 internal sealed class HashingShardReader : IDisposable
 {
-    private const int ChunkSize = 4 << 20;
+    /// <summary>Bytes per read: large, so that syscalls and the hash's per-call cost are negligible (not tuned further).</summary>
+    public const int DefaultBlockSize = 4 << 20;
 
     private readonly SafeFileHandle _file;
     private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly Action<int> _progress;
-    private byte[] _buffer = GC.AllocateUninitializedArray<byte>(ChunkSize);
+    private readonly int _blockSize;
+    private byte[] _buffer;
     private long _bufferStart; // file offset of _buffer[0]
     private int _buffered;     // valid bytes in _buffer
     private long _fileOffset;  // bytes read from the file (and hashed) so far
 
     /// <param name="path">The shard.</param>
     /// <param name="progress">Called with the size of each read, from this thread.</param>
-    public HashingShardReader(string path, Action<int> progress)
+    /// <param name="blockSize">Bytes per read (tests use tiny blocks to put record boundaries everywhere).</param>
+    public HashingShardReader(string path, Action<int> progress, int blockSize = DefaultBlockSize)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         _file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
         _progress = progress;
+        _blockSize = blockSize;
+        _buffer = GC.AllocateUninitializedArray<byte>(blockSize);
         Length = RandomAccess.GetLength(_file);
     }
 
@@ -118,7 +131,7 @@ internal sealed class HashingShardReader : IDisposable
     /// <summary>Reads up to <paramref name="max"/> bytes at the file position into the buffer at <paramref name="at"/>.</summary>
     private int ReadChunk(int at, int max)
     {
-        int n = RandomAccess.Read(_file, _buffer.AsSpan(at, Math.Min(max, ChunkSize * 4)), _fileOffset);
+        int n = RandomAccess.Read(_file, _buffer.AsSpan(at, Math.Min(max, _blockSize)), _fileOffset);
         if (n > 0)
         {
             _sha256.AppendData(_buffer, at, n);

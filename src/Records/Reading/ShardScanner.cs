@@ -5,9 +5,9 @@ using Loader.Records.Jpeg;
 namespace Loader.Records.Reading;
 
 /// <summary>What a scan of one shard found: its index (labels as stored, not yet 0-based) and the class names
-/// the records carry.</summary>
+/// the records carry; with <c>hash</c>, its SHA-256 (lower-case hex) from the scan's own reads (null otherwise).</summary>
 internal sealed record ScannedShard(ShardIndex Index, Dictionary<long, (string Synset, string Text)> ClassesByStoredLabel,
-                                    bool HasLabels);
+                                    bool HasLabels, string? Sha256 = null);
 
 /// <summary>
 /// Builds a shard's index by reading it front to back (<see cref="ShardStreamReader"/>): for TFRecord files written
@@ -21,8 +21,10 @@ internal static class ShardScanner
     /// <param name="shardPath">The shard.</param>
     /// <param name="verifyCrc">Check both CRCs of every record.</param>
     /// <param name="maxPixels">Refuse (a <see cref="RecordFormatException"/>) a record whose JPEG header claims more pixels.</param>
-    public static ScannedShard Scan(string shardPath, bool verifyCrc, long maxPixels = long.MaxValue)
+    /// <param name="hash">Also compute the shard's SHA-256, from the same reads (one read per byte).</param>
+    public static ScannedShard Scan(string shardPath, bool verifyCrc, long maxPixels = long.MaxValue, bool hash = false)
     {
+        using var sha256 = hash ? System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256) : null;
         var offsets = new List<long>();
         var lengths = new List<int>();
         var crcs = new List<uint>();
@@ -31,7 +33,7 @@ internal static class ShardScanner
         var heights = new List<int>();
         var classes = new Dictionary<long, (string, string)>();
         bool hasLabels = false;
-        using var reader = new ShardStreamReader(shardPath, verifyCrc);
+        using var reader = new ShardStreamReader(shardPath, verifyCrc, sha256: sha256);
         while (reader.Read() is { } record)
         {
             ImageExample example;
@@ -85,6 +87,7 @@ internal static class ShardScanner
         int[] storedLabels = labels.Select(l => l == MissingLabel ? int.MinValue : (int)Math.Clamp(l, int.MinValue + 1, int.MaxValue)).ToArray();
         var index = new ShardIndex(Path.GetFileName(shardPath), size, [.. offsets], [.. lengths], [.. crcs], storedLabels,
                                    [.. widths], [.. heights]);
-        return new ScannedShard(index, classes, hasLabels);
+        // Read returned null: the reader met the end of the file, so every byte went through the hash.
+        return new ScannedShard(index, classes, hasLabels, sha256 is null ? null : Convert.ToHexStringLower(sha256.GetHashAndReset()));
     }
 }

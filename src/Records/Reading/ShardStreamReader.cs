@@ -27,14 +27,20 @@ public sealed class ShardStreamReader : IDisposable
     private bool _completed;
     private bool _haveBuffer;
 
-    public ShardStreamReader(string path, bool verifyCrc = true, int bufferSize = 1 << 20)
+    /// <param name="path">The shard.</param>
+    /// <param name="verifyCrc">Check both CRCs of every record.</param>
+    /// <param name="bufferSize">Bytes per read.</param>
+    /// <param name="sha256">When given, every byte read from the file is fed to it: once <see cref="Read"/> has
+    /// returned null (a clean end), it has hashed the whole file.</param>
+    public ShardStreamReader(string path, bool verifyCrc = true, int bufferSize = 1 << 20, System.Security.Cryptography.IncrementalHash? sha256 = null)
     {
         _path = path;
         _verifyCrc = verifyCrc;
         _stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1,
                                  FileOptions.SequentialScan | FileOptions.Asynchronous);
-        _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: bufferSize, minimumReadSize: bufferSize / 4,
-                                                                         leaveOpen: true));
+        Stream source = sha256 is null ? _stream : new Sha256ReadStream(_stream, sha256);
+        _reader = PipeReader.Create(source, new StreamPipeReaderOptions(bufferSize: bufferSize, minimumReadSize: bufferSize / 4,
+                                                                        leaveOpen: true));
     }
 
     public string Path => _path;

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Loader.Records.Index;
 using Loader.Records.Jpeg;
 
@@ -6,7 +5,8 @@ namespace Loader.Records.Writing;
 
 /// <summary>
 /// Adds our index, DALI's index and a manifest beside TFRecord files another tool wrote, without rewriting them:
-/// every record is read front to back with its CRCs checked (a bad record stops with an error naming it), then
+/// every record is read front to back with its CRCs checked (a bad record stops with an error naming it) and the
+/// shard's SHA-256 computed from the same reads (one read per byte), then
 /// <c>.index</c> and <c>.idx</c> are written beside each shard and <c>manifest.json</c> into the folder, last: a folder
 /// with a manifest is one whose every shard was indexed. A record whose JPEG header claims more than
 /// <c>maxPixels</c> pixels stops it with an error naming the record (the files are not rewritten, so it cannot be
@@ -19,7 +19,7 @@ public static class RecordIndexer
         // A manifest from an earlier run must not outlive a failed one: it is written again, last.
         string manifestPath = Path.Combine(directory, ShardNaming.ManifestFileName);
         File.Delete(manifestPath);
-        RecordDataset.PlainShards plain = RecordDataset.IndexPlainShards(directory, verifyCrc: true, trustOwnIndexes: false, maxPixels);
+        RecordDataset.PlainShards plain = RecordDataset.IndexPlainShards(directory, verifyCrc: true, trustOwnIndexes: false, maxPixels, hash: true);
         if (ShardNaming.NumberingProblem(plain.Paths.Select(Path.GetFileName).OfType<string>()) is { } missing)
         {
             throw new RecordFormatException(directory, null, -1, $"{missing}: an incomplete set gets no manifest");
@@ -45,11 +45,8 @@ public static class RecordIndexer
                 }
             }
 
-            string sha256;
-            using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan))
-            {
-                sha256 = Convert.ToHexStringLower(SHA256.HashData(stream));
-            }
+            // Every shard was scanned (trustOwnIndexes: false), so every one has its hash.
+            string sha256 = plain.Sha256s![s] ?? throw new InvalidOperationException($"{path}: scanned without its SHA-256");
 
             shards.Add(new ManifestShard(Path.GetFileName(path), Path.GetFileName(indexPath), Path.GetFileName(daliPath), index.Count,
                                          index.ShardBytes, sha256));

@@ -13,8 +13,15 @@ internal static class IndexCommand
     {
         var directory = new Argument<string>("DIR") { Description = "Folder of TFRecord files (*.tfrecord, *.tfrecords, NAME-00000-of-00010)" };
         var name = new Option<string?>("--name") { Description = "Data set name in the manifest (default: the folder's name)" };
-        var maxPixels = new Option<long>("--max-pixels") { Description = "Refuse a record whose JPEG header claims more pixels", DefaultValueFactory = _ => Loader.Records.Jpeg.JpegHeader.DefaultMaxPixels };
-        var command = new Command("index", "Index existing TFRecord files in place: .index, DALI .idx and manifest.json beside them; checks every CRC")
+        var maxPixels = new Option<long>("--max-pixels")
+        {
+            Description = "Stop with an error at a record whose JPEG header claims more pixels (width x height): the files are not rewritten, so it cannot be skipped",
+            DefaultValueFactory = _ => Loader.Records.Jpeg.JpegHeader.DefaultMaxPixels,
+        };
+        var command = new Command("index", """
+            Index existing TFRecord files in place, without rewriting them: .index and DALI's .idx beside each shard, manifest.json (classes, counts, each shard's size and SHA-256) written last. Every record's CRCs are checked and each shard is read once (the SHA-256 comes from the same reads). An old manifest is deleted first; an incomplete numbered set gets none.
+            Exit codes: 0 indexed, 1 a record is corrupt or the set is refused (incomplete, labels out of range, over --max-pixels), 2 it could not run (no such folder, no TFRecord files, unreadable files).
+            """)
         {
             directory, name, maxPixels,
         };

@@ -14,8 +14,11 @@ internal static class InspectCommand
     public static Command Create()
     {
         var directory = new Argument<string>("DIR") { Description = "Record directory, or a folder of TFRecord files" };
-        var record = new Option<long>("--record") { Description = "Global sample id of the record to show", DefaultValueFactory = _ => 0 };
-        var command = new Command("inspect", "Print the manifest, the class counts and one record's fields. Exit codes: 0 done, 2 cannot open the set") { directory, record };
+        var record = new Option<long>("--record") { Description = "Global sample id (0-based, across all shards in order) of the record whose fields are shown", DefaultValueFactory = _ => 0 };
+        var command = new Command("inspect", """
+            Print the manifest (or what the TFRecord files say without one), the records per class (first 40 classes) and one record's fields and JPEG header. The set is opened as the loader opens it: one that the loader refuses is refused here.
+            Exit codes: 0 shown, 2 the set could not be opened or --record is out of range.
+            """) { directory, record };
         command.SetAction(parse =>
         {
             try
