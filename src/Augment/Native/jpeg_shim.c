@@ -76,6 +76,7 @@ typedef struct {
     unsigned int restarts_to_go;
     int next_restart;
     int32_t last_dc[MAX_COMPS_IN_SCAN];
+    int failed; /* the last decode stopped at corrupt data this decoder found */
 } lj_entropy;
 
 typedef struct {
@@ -84,6 +85,7 @@ typedef struct {
     JSAMPLE* row;          /* one scanline of the cropped width (4 samples per pixel for CMYK) */
     size_t row_capacity;
     lj_entropy entropy;
+    int fast_entropy;      /* use lj_fast_decode_mcu for files with restart intervals (default; see loader_jpeg_set_fast_entropy) */
 } lj_decoder;
 
 static void lj_error_exit(j_common_ptr cinfo) {
@@ -132,6 +134,7 @@ lj_decoder* loader_jpeg_create(void) {
     }
     jpeg_create_decompress(&d->cinfo);
     d->cinfo.mem->max_memory_to_use = LJ_DECODE_MEMORY_LIMIT;
+    d->fast_entropy = 1;
     return d;
 }
 
@@ -150,6 +153,13 @@ void loader_jpeg_destroy(lj_decoder* d) {
 void loader_jpeg_set_strict(lj_decoder* d, int strict) {
     if (d != NULL) {
         d->error.strict = strict != 0;
+    }
+}
+
+/* Off, libjpeg's own entropy decoder decodes every file (the tests' reference for the fast one). */
+void loader_jpeg_set_fast_entropy(lj_decoder* d, int on) {
+    if (d != NULL) {
+        d->fast_entropy = on != 0;
     }
 }
 
@@ -181,7 +191,7 @@ int loader_jpeg_read_header(lj_decoder* d, const uint8_t* data, size_t size, int
 
 /*
  * A Huffman entropy decoder for sequential JPEGs with restart intervals, installed in place of libjpeg's decode_mcu
- * for the sub-JPEGs the splicer built (strict mode). Why: libjpeg-turbo (2.1) turns its fast Huffman path off for
+ * for every such file (the splicer's sub-JPEGs, and whole files with restart intervals). Why: libjpeg-turbo (2.1) turns its fast Huffman path off for
  * every file with a restart interval (jdhuff.c, decode_mcu: `if (cinfo->restart_interval) usefast = 0`), so the
  * restart markers that let us decode only the crop's intervals also made each interval decode at the slow path's
  * speed; that path was about 60% of a spliced sample's time (perf, augment-bench). This one reads restart markers
@@ -191,7 +201,8 @@ int loader_jpeg_read_header(lj_decoder* d, const uint8_t* data, size_t size, int
  * each restart; ACs not stored when libjpeg would not need them), so the pixels are the same; the splice tests
  * compare every pixel against libjpeg's own full decode. Every corrupt-data condition libjpeg would warn about
  * (a bad Huffman code, an interval that ends early, bytes left over before a restart marker, a wrong restart number)
- * is an error here, as strict mode makes it anyway.
+ * is an error here, as strict mode makes it anyway; outside strict mode the file is then decoded again by libjpeg
+ * alone, which tolerates them (loader_jpeg_decode_region).
  *
  * The decoder interface is libjpeg's (jpegint.h: start_pass, decode_mcu, insufficient_data; the same since IJG 6).
  * The header that defines it is not installed everywhere, so the struct is declared here.
@@ -211,6 +222,7 @@ static const uint8_t lj_natural_order[64 + 16] = {
 
 /* error_exit does not return (lj_error_exit longjmps). */
 __attribute__((noreturn, cold)) static void lj_corrupt(j_decompress_ptr cinfo, int code, int parameter0, int parameter1) {
+    ((lj_decoder*)cinfo)->entropy.failed = 1;
     cinfo->err->msg_code = code;
     cinfo->err->msg_parm.i[0] = parameter0;
     cinfo->err->msg_parm.i[1] = parameter1;
@@ -484,10 +496,29 @@ static void lj_install_fast_entropy(lj_decoder* d) {
  * out_stride holds the padded row (w + 33 pixels always does: the left pad and one pixel past the right edge);
  * otherwise (and for CMYK) through a scanline buffer, with *left_pad = 0.
  */
+static int lj_decode_region(lj_decoder* d, int fast, const uint8_t* data, size_t size, int scale_num, int x, int y,
+                            int w, int h, uint8_t* out, size_t out_stride, size_t out_capacity, int* left_pad,
+                            int* scaled_width, int* scaled_height, char* message, int message_capacity);
+
 int loader_jpeg_decode_region(lj_decoder* d, const uint8_t* data, size_t size, int scale_num, int x, int y, int w,
                               int h, uint8_t* out, size_t out_stride, size_t out_capacity, int* left_pad,
                               int* scaled_width, int* scaled_height, char* message, int message_capacity) {
+    int rc = lj_decode_region(d, d->fast_entropy, data, size, scale_num, x, y, w, h, out, out_stride, out_capacity, left_pad,
+                              scaled_width, scaled_height, message, message_capacity);
+    /* The fast entropy decoder calls every corrupt-data condition an error; outside strict mode libjpeg tolerates
+     * some of them (as PIL does), so the file is decoded again by libjpeg alone. Only corrupt files pay for this. */
+    if (rc == LJ_ERROR_JPEG && d->entropy.failed && !d->error.strict) {
+        rc = lj_decode_region(d, 0, data, size, scale_num, x, y, w, h, out, out_stride, out_capacity, left_pad,
+                              scaled_width, scaled_height, message, message_capacity);
+    }
+    return rc;
+}
+
+static int lj_decode_region(lj_decoder* d, int fast, const uint8_t* data, size_t size, int scale_num, int x, int y,
+                            int w, int h, uint8_t* out, size_t out_stride, size_t out_capacity, int* left_pad,
+                            int* scaled_width, int* scaled_height, char* message, int message_capacity) {
     struct jpeg_decompress_struct* cinfo = &d->cinfo;
+    d->entropy.failed = 0;
     d->error.message = message;
     d->error.message_capacity = message_capacity;
     if (setjmp(d->error.jump)) {
@@ -510,7 +541,7 @@ int loader_jpeg_decode_region(lj_decoder* d, const uint8_t* data, size_t size, i
     cinfo->scale_num = (unsigned int)scale_num;
     cinfo->scale_denom = 8;
     jpeg_start_decompress(cinfo);
-    if (d->error.strict) {
+    if (fast && cinfo->restart_interval != 0) {
         lj_install_fast_entropy(d);
     }
     *scaled_width = (int)cinfo->output_width;
