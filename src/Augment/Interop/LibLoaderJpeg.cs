@@ -62,6 +62,15 @@ internal static partial class LibLoaderJpeg
     public static partial void SetStrict(JpegDecompressorHandle decoder, int strict);
 
     /// <summary>
+    /// On (the default), JPEGs with restart intervals are entropy-decoded by the shim's own Huffman decoder, which keeps
+    /// a fast path through restart markers (libjpeg-turbo 2.1 drops to its slow path for any file with restart
+    /// intervals); the coefficients, so the pixels, are the same. Off, libjpeg decodes everything itself: the tests'
+    /// reference.
+    /// </summary>
+    [LibraryImport(LibraryName, EntryPoint = "loader_jpeg_set_fast_entropy")]
+    public static partial void SetFastEntropy(JpegDecompressorHandle decoder, int on);
+
+    /// <summary>
     /// Row slack of the in-place decode: rows start up to one iMCU (4x horizontal sampling x 8 pixels = 32) left of x,
     /// and the shim decodes one pixel past the rectangle's right edge (so that fancy upsampling's edge replication
     /// falls outside it).

@@ -42,11 +42,50 @@ typedef struct {
     int strict; /* corrupt-data warnings are errors (see loader_jpeg_set_strict) */
 } lj_error;
 
+/* One Huffman table, derived for decoding: codes of up to LJ_LOOKAHEAD bits in one look-up, longer ones by length. */
+#define LJ_LOOKAHEAD 9
 typedef struct {
-    struct jpeg_decompress_struct cinfo;
+    uint16_t look[1 << LJ_LOOKAHEAD]; /* (length << 8) | symbol for every code of up to LJ_LOOKAHEAD bits; 0: longer */
+    int32_t maxcode[17];              /* the largest code of each length, -1 when there is none */
+    int32_t valoffset[17];            /* symbol index = code + valoffset[length] */
+    uint8_t huffval[256];
+    /* AC tables only: for every LJ_LOOKAHEAD-bit prefix that holds a whole nonzero coefficient (its code and value
+     * bits), (value << 16) | (run << 8) | bits used; 0 otherwise. Most coefficients then take one look-up. */
+    int32_t coefficient[1 << LJ_LOOKAHEAD];
+} lj_huff_table;
+
+/* The entropy decoder's bit reader. The next bit of the stream is bit 63 of `bits`; bits below the `count` valid
+ * ones are zero. */
+typedef struct {
+    uint64_t bits;
+    int count;
+    int zeros;           /* how many of the valid bits are zeros appended at a marker or the end of the data */
+    int at_marker;       /* next is at a marker (or the end): nothing more to read in this interval */
+    const uint8_t* next; /* the next entropy-coded byte not yet in the bit buffer */
+    const uint8_t* end;
+} lj_bits;
+
+/* The restart-aware entropy decoder's state (see lj_fast_decode_mcu). */
+typedef struct {
+    lj_huff_table dc[NUM_HUFF_TBLS];
+    lj_huff_table ac[NUM_HUFF_TBLS];
+    const lj_huff_table* dc_of_block[D_MAX_BLOCKS_IN_MCU];
+    const lj_huff_table* ac_of_block[D_MAX_BLOCKS_IN_MCU];
+    int ac_needed[D_MAX_BLOCKS_IN_MCU];
+    lj_bits br;
+    unsigned int restarts_to_go;
+    int next_restart;
+    int32_t last_dc[MAX_COMPS_IN_SCAN];
+    int failed; /* the last decode stopped at corrupt data this decoder found */
+} lj_entropy;
+
+typedef struct {
+    struct jpeg_decompress_struct cinfo; /* first: the entropy decoder finds its lj_decoder from cinfo */
     lj_error error;
     JSAMPLE* row;          /* one scanline of the cropped width (4 samples per pixel for CMYK) */
     size_t row_capacity;
+    lj_entropy entropy;
+    int fast_entropy;      /* use lj_fast_decode_mcu for files with restart intervals (default; see loader_jpeg_set_fast_entropy) */
 } lj_decoder;
 
 static void lj_error_exit(j_common_ptr cinfo) {
@@ -95,6 +134,7 @@ lj_decoder* loader_jpeg_create(void) {
     }
     jpeg_create_decompress(&d->cinfo);
     d->cinfo.mem->max_memory_to_use = LJ_DECODE_MEMORY_LIMIT;
+    d->fast_entropy = 1;
     return d;
 }
 
@@ -113,6 +153,13 @@ void loader_jpeg_destroy(lj_decoder* d) {
 void loader_jpeg_set_strict(lj_decoder* d, int strict) {
     if (d != NULL) {
         d->error.strict = strict != 0;
+    }
+}
+
+/* Off, libjpeg's own entropy decoder decodes every file (the tests' reference for the fast one). */
+void loader_jpeg_set_fast_entropy(lj_decoder* d, int on) {
+    if (d != NULL) {
+        d->fast_entropy = on != 0;
     }
 }
 
@@ -143,6 +190,303 @@ int loader_jpeg_read_header(lj_decoder* d, const uint8_t* data, size_t size, int
 }
 
 /*
+ * A Huffman entropy decoder for sequential JPEGs with restart intervals, installed in place of libjpeg's decode_mcu
+ * for every such file (the splicer's sub-JPEGs, and whole files with restart intervals). Why: libjpeg-turbo (2.1) turns its fast Huffman path off for
+ * every file with a restart interval (jdhuff.c, decode_mcu: `if (cinfo->restart_interval) usefast = 0`), so the
+ * restart markers that let us decode only the crop's intervals also made each interval decode at the slow path's
+ * speed; that path was about 60% of a spliced sample's time (perf, augment-bench). This one reads restart markers
+ * itself and keeps a 64-bit bit buffer filled from the data in memory, so every symbol takes the fast path.
+ *
+ * It writes exactly the coefficients libjpeg's decoder writes (the same tables, zigzag order, DC prediction reset at
+ * each restart; ACs not stored when libjpeg would not need them), so the pixels are the same; the splice tests
+ * compare every pixel against libjpeg's own full decode. Every corrupt-data condition libjpeg would warn about
+ * (a bad Huffman code, an interval that ends early, bytes left over before a restart marker, a wrong restart number)
+ * is an error here, as strict mode makes it anyway; outside strict mode the file is then decoded again by libjpeg
+ * alone, which tolerates them (loader_jpeg_decode_region).
+ *
+ * The decoder interface is libjpeg's (jpegint.h: start_pass, decode_mcu, insufficient_data; the same since IJG 6).
+ * The header that defines it is not installed everywhere, so the struct is declared here.
+ */
+struct jpeg_entropy_decoder {
+    void (*start_pass)(j_decompress_ptr cinfo);
+    boolean (*decode_mcu)(j_decompress_ptr cinfo, JBLOCKROW* MCU_data);
+    boolean insufficient_data;
+};
+
+/* Zigzag position -> natural position, with 16 extra entries so that a corrupt run past the block's end lands on
+ * coefficient 63, as in libjpeg (jutils.c, jpeg_natural_order). */
+static const uint8_t lj_natural_order[64 + 16] = {
+    0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,  12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13,
+    6,  7,  14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31,
+    39, 46, 53, 60, 61, 54, 47, 55, 62, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63};
+
+/* error_exit does not return (lj_error_exit longjmps). */
+__attribute__((noreturn, cold)) static void lj_corrupt(j_decompress_ptr cinfo, int code, int parameter0, int parameter1) {
+    ((lj_decoder*)cinfo)->entropy.failed = 1;
+    cinfo->err->msg_code = code;
+    cinfo->err->msg_parm.i[0] = parameter0;
+    cinfo->err->msg_parm.i[1] = parameter1;
+    (*cinfo->err->error_exit)((j_common_ptr)cinfo);
+    abort();
+}
+
+/* The same derivation and checks as libjpeg's jpeg_make_d_derived_tbl (which has already accepted the table). */
+static void lj_derive_table(j_decompress_ptr cinfo, const JHUFF_TBL* source, lj_huff_table* t) {
+    if (source == NULL) {
+        lj_corrupt(cinfo, JERR_NO_HUFF_TABLE, 0, 0);
+    }
+    memset(t->look, 0, sizeof(t->look));
+    int p = 0;
+    uint32_t code = 0;
+    for (int length = 1; length <= 16; length++) {
+        int n = source->bits[length];
+        if (p + n > 256) {
+            lj_corrupt(cinfo, JERR_BAD_HUFF_TABLE, 0, 0);
+        }
+        t->valoffset[length] = p - (int32_t)code;
+        for (int i = 0; i < n; i++, p++, code++) {
+            if (length <= LJ_LOOKAHEAD) {
+                uint32_t first = code << (LJ_LOOKAHEAD - length);
+                uint32_t count = 1u << (LJ_LOOKAHEAD - length);
+                for (uint32_t k = 0; k < count; k++) {
+                    t->look[first + k] = (uint16_t)((length << 8) | source->huffval[p]);
+                }
+            }
+        }
+        t->maxcode[length] = n > 0 ? (int32_t)code - 1 : -1;
+        if (code >= (1u << length)) { /* libjpeg's check: no code may be all ones */
+            lj_corrupt(cinfo, JERR_BAD_HUFF_TABLE, 0, 0);
+        }
+        code <<= 1;
+    }
+    memcpy(t->huffval, source->huffval, sizeof(t->huffval));
+}
+
+/* The AC coefficient table (see lj_huff_table.coefficient), from the derived look-up table. */
+static void lj_derive_coefficients(lj_huff_table* t) {
+    for (uint32_t prefix = 0; prefix < (1u << LJ_LOOKAHEAD); prefix++) {
+        uint32_t entry = t->look[prefix];
+        int length = (int)(entry >> 8), run = (int)(entry >> 4) & 15, size = (int)entry & 15;
+        t->coefficient[prefix] = 0;
+        if (entry == 0 || size == 0 || length + size > LJ_LOOKAHEAD) {
+            continue;
+        }
+        int32_t v = (int32_t)(prefix >> (LJ_LOOKAHEAD - length - size)) & ((1 << size) - 1);
+        if (v < (1 << (size - 1))) {
+            v += 1 - (1 << size);
+        }
+        t->coefficient[prefix] = (int32_t)((uint32_t)v << 16) | (run << 8) | (length + size);
+    }
+}
+
+/* Tops the bit buffer up to at least 56 bits: eight bytes at a time when none of them is 0xFF, else byte by byte,
+ * unstuffing 0xFF 0x00. Stops before a marker (or at the end of the data) and appends zeros from there, counting
+ * them, so that reading past the interval's last real bit is detected (lj_check_zeros). */
+static inline void lj_fill(lj_bits* br) {
+    if (br->end - br->next >= 8) {
+        uint64_t word;
+        memcpy(&word, br->next, 8);
+        word = __builtin_bswap64(word);
+        uint64_t inverted = ~word; /* a 0xFF byte of word is a zero byte here */
+        if (((inverted - 0x0101010101010101ull) & ~inverted & 0x8080808080808080ull) == 0) {
+            int take = (63 - br->count) >> 3; /* whole bytes that fit: at least 4, the caller has under 32 bits */
+            br->bits |= (word >> br->count) & ~(~0ull >> (br->count + 8 * take));
+            br->next += take;
+            br->count += 8 * take;
+            return;
+        }
+    }
+    while (br->count <= 56) {
+        if (!br->at_marker) {
+            if (br->next < br->end) {
+                uint8_t c = *br->next;
+                if (c != 0xFF) {
+                    br->next++;
+                    br->bits |= (uint64_t)c << (56 - br->count);
+                    br->count += 8;
+                    continue;
+                }
+                if (br->next + 1 < br->end && br->next[1] == 0) {
+                    br->next += 2; /* a stuffed 0xFF data byte */
+                    br->bits |= (uint64_t)0xFF << (56 - br->count);
+                    br->count += 8;
+                    continue;
+                }
+            }
+            br->at_marker = 1;
+        }
+        br->count += 8;
+        br->zeros += 8;
+    }
+}
+
+/* One Huffman symbol. The caller has made sure that at least 32 bits are buffered (16 for the code, 16 to spare). */
+static inline int lj_decode_symbol(j_decompress_ptr cinfo, lj_bits* br, const lj_huff_table* t) {
+    uint32_t entry = t->look[br->bits >> (64 - LJ_LOOKAHEAD)];
+    if (__builtin_expect(entry != 0, 1)) {
+        int length = (int)(entry >> 8);
+        br->bits <<= length;
+        br->count -= length;
+        return (int)(entry & 0xFF);
+    }
+    for (int length = LJ_LOOKAHEAD + 1; length <= 16; length++) {
+        int32_t code = (int32_t)(br->bits >> (64 - length));
+        if (code <= t->maxcode[length]) {
+            br->bits <<= length;
+            br->count -= length;
+            return t->huffval[(code + t->valoffset[length]) & 0xFF];
+        }
+    }
+    lj_corrupt(cinfo, JWRN_HUFF_BAD_CODE, 0, 0);
+    return 0;
+}
+
+/* The next `size` (1..15) bits as a signed coefficient value (JPEG's EXTEND: a leading 0 bit means negative).
+ * Without a branch: the sign is a coin toss, and a mispredicted branch per coefficient cost more than the rest. */
+static inline int32_t lj_read_value(lj_bits* br, int size) {
+    int32_t v = (int32_t)(br->bits >> (64 - size));
+    int32_t positive = (int32_t)((int64_t)br->bits >> 63); /* -1 when the leading bit is 1 */
+    br->bits <<= size;
+    br->count -= size;
+    return v + (~positive & (int32_t)(1u - (1u << size)));
+}
+
+/* At the end of an interval: at most the padding (under a byte) may be left, then RSTn with the expected n. */
+static void lj_restart(j_decompress_ptr cinfo, lj_entropy* e) {
+    lj_bits* br = &e->br;
+    if (!br->at_marker || br->count - br->zeros >= 8) {
+        lj_corrupt(cinfo, JWRN_EXTRANEOUS_DATA, (br->count - br->zeros) / 8, 0xD0 + e->next_restart);
+    }
+    const uint8_t* p = br->next;
+    while (p < br->end && *p == 0xFF) {
+        p++;
+    }
+    if (p == br->next || p >= br->end || *p != 0xD0 + e->next_restart) {
+        lj_corrupt(cinfo, JWRN_MUST_RESYNC, p < br->end ? *p : 0, e->next_restart);
+    }
+    br->next = p + 1;
+    br->bits = 0;
+    br->count = 0;
+    br->zeros = 0;
+    br->at_marker = 0;
+    e->next_restart = (e->next_restart + 1) & 7;
+    e->restarts_to_go = cinfo->restart_interval;
+    memset(e->last_dc, 0, sizeof(e->last_dc));
+}
+
+static boolean lj_fast_decode_mcu(j_decompress_ptr cinfo, JBLOCKROW* MCU_data) {
+    lj_entropy* e = &((lj_decoder*)cinfo)->entropy;
+    if (cinfo->restart_interval != 0) {
+        if (e->restarts_to_go == 0) {
+            lj_restart(cinfo, e);
+        }
+        e->restarts_to_go--;
+    }
+    lj_bits br = e->br; /* a local copy the compiler keeps in registers */
+    for (int b = 0; b < cinfo->blocks_in_MCU; b++) {
+        JCOEF* block = MCU_data != NULL ? MCU_data[b][0] : NULL;
+        const lj_huff_table* dc = e->dc_of_block[b];
+        const lj_huff_table* ac = e->ac_of_block[b];
+        if (br.count < 32) {
+            lj_fill(&br);
+        }
+        int s = lj_decode_symbol(cinfo, &br, dc);
+        int32_t diff = s != 0 ? lj_read_value(&br, s) : 0;
+        int ci = cinfo->MCU_membership[b];
+        /* Unsigned: a corrupt stream of +-2047 differences may wrap, harmlessly, as libjpeg's int does. */
+        e->last_dc[ci] = (int32_t)((uint32_t)e->last_dc[ci] + (uint32_t)diff);
+        if (block != NULL) {
+            block[0] = (JCOEF)e->last_dc[ci];
+        }
+        int store = block != NULL && e->ac_needed[b];
+        for (int k = 1; k < 64; k++) {
+            if (br.count < 32) {
+                lj_fill(&br);
+            }
+            int32_t whole = ac->coefficient[br.bits >> (64 - LJ_LOOKAHEAD)];
+            if (whole != 0) {
+                int used = whole & 0xFF;
+                br.bits <<= used;
+                br.count -= used;
+                k += (whole >> 8) & 0xFF;
+                if (store) {
+                    block[lj_natural_order[k]] = (JCOEF)(whole >> 16);
+                }
+                continue;
+            }
+            s = lj_decode_symbol(cinfo, &br, ac);
+            int run = s >> 4;
+            s &= 15;
+            if (s != 0) {
+                k += run;
+                int32_t value = lj_read_value(&br, s);
+                if (store) {
+                    block[lj_natural_order[k]] = (JCOEF)value;
+                }
+            } else {
+                if (run != 15) {
+                    break;
+                }
+                k += 15;
+            }
+        }
+    }
+    /* Reading a zero appended past the last real bit means the interval's data ended before its MCUs did. */
+    if (br.count < br.zeros) {
+        lj_corrupt(cinfo, JWRN_HIT_MARKER, 0, 0);
+    }
+    e->br = br;
+    cinfo->src->next_input_byte = br.next;
+    cinfo->src->bytes_in_buffer = (size_t)(br.end - br.next);
+    return TRUE;
+}
+
+/* Replaces libjpeg's decode_mcu when the scan is one that the decoder above handles (sequential, 8-bit, Huffman,
+ * every component in one scan). Called after jpeg_start_decompress, before any MCU is read: the data source is at
+ * the first entropy-coded byte and libjpeg has already checked the tables. */
+static void lj_install_fast_entropy(lj_decoder* d) {
+    struct jpeg_decompress_struct* cinfo = &d->cinfo;
+    if (cinfo->progressive_mode || cinfo->arith_code || cinfo->data_precision != 8 || cinfo->entropy == NULL ||
+        cinfo->comps_in_scan != cinfo->num_components || cinfo->comps_in_scan > MAX_COMPS_IN_SCAN ||
+        cinfo->blocks_in_MCU > D_MAX_BLOCKS_IN_MCU || cinfo->Ss != 0 || cinfo->Se != DCTSIZE2 - 1 ||
+        cinfo->src->bytes_in_buffer == 0) {
+        return;
+    }
+    lj_entropy* e = &d->entropy;
+    int derived_dc = 0, derived_ac = 0; /* bit masks of the tables derived for this image */
+    for (int b = 0; b < cinfo->blocks_in_MCU; b++) {
+        jpeg_component_info* component = cinfo->cur_comp_info[cinfo->MCU_membership[b]];
+        int dc = component->dc_tbl_no, ac = component->ac_tbl_no;
+        if (dc < 0 || dc >= NUM_HUFF_TBLS || ac < 0 || ac >= NUM_HUFF_TBLS) {
+            return;
+        }
+        if (!(derived_dc & (1 << dc))) {
+            lj_derive_table(cinfo, cinfo->dc_huff_tbl_ptrs[dc], &e->dc[dc]);
+            derived_dc |= 1 << dc;
+        }
+        if (!(derived_ac & (1 << ac))) {
+            lj_derive_table(cinfo, cinfo->ac_huff_tbl_ptrs[ac], &e->ac[ac]);
+            lj_derive_coefficients(&e->ac[ac]);
+            derived_ac |= 1 << ac;
+        }
+        e->dc_of_block[b] = &e->dc[dc];
+        e->ac_of_block[b] = &e->ac[ac];
+        /* libjpeg's rule (jdhuff.c, start_pass_huff_decoder): no ACs for a 1/8-size component. */
+        e->ac_needed[b] = component->component_needed && component->DCT_scaled_size > 1;
+    }
+    e->br.next = cinfo->src->next_input_byte;
+    e->br.end = e->br.next + cinfo->src->bytes_in_buffer;
+    e->br.bits = 0;
+    e->br.count = 0;
+    e->br.zeros = 0;
+    e->br.at_marker = 0;
+    e->restarts_to_go = cinfo->restart_interval;
+    e->next_restart = 0;
+    memset(e->last_dc, 0, sizeof(e->last_dc));
+    cinfo->entropy->decode_mcu = lj_fast_decode_mcu;
+}
+
+/*
  * Decodes the rectangle [x, x + w) x [y, y + h) of the image scaled by scale_num/8 (coordinates in the scaled
  * image, whose size is ceil(width * scale_num / 8) x ceil(height * scale_num / 8), returned in scaled_width and
  * scaled_height) into out as RGB, rows out_stride bytes apart.
@@ -152,10 +496,29 @@ int loader_jpeg_read_header(lj_decoder* d, const uint8_t* data, size_t size, int
  * out_stride holds the padded row (w + 33 pixels always does: the left pad and one pixel past the right edge);
  * otherwise (and for CMYK) through a scanline buffer, with *left_pad = 0.
  */
+static int lj_decode_region(lj_decoder* d, int fast, const uint8_t* data, size_t size, int scale_num, int x, int y,
+                            int w, int h, uint8_t* out, size_t out_stride, size_t out_capacity, int* left_pad,
+                            int* scaled_width, int* scaled_height, char* message, int message_capacity);
+
 int loader_jpeg_decode_region(lj_decoder* d, const uint8_t* data, size_t size, int scale_num, int x, int y, int w,
                               int h, uint8_t* out, size_t out_stride, size_t out_capacity, int* left_pad,
                               int* scaled_width, int* scaled_height, char* message, int message_capacity) {
+    int rc = lj_decode_region(d, d->fast_entropy, data, size, scale_num, x, y, w, h, out, out_stride, out_capacity, left_pad,
+                              scaled_width, scaled_height, message, message_capacity);
+    /* The fast entropy decoder calls every corrupt-data condition an error; outside strict mode libjpeg tolerates
+     * some of them (as PIL does), so the file is decoded again by libjpeg alone. Only corrupt files pay for this. */
+    if (rc == LJ_ERROR_JPEG && d->entropy.failed && !d->error.strict) {
+        rc = lj_decode_region(d, 0, data, size, scale_num, x, y, w, h, out, out_stride, out_capacity, left_pad,
+                              scaled_width, scaled_height, message, message_capacity);
+    }
+    return rc;
+}
+
+static int lj_decode_region(lj_decoder* d, int fast, const uint8_t* data, size_t size, int scale_num, int x, int y,
+                            int w, int h, uint8_t* out, size_t out_stride, size_t out_capacity, int* left_pad,
+                            int* scaled_width, int* scaled_height, char* message, int message_capacity) {
     struct jpeg_decompress_struct* cinfo = &d->cinfo;
+    d->entropy.failed = 0;
     d->error.message = message;
     d->error.message_capacity = message_capacity;
     if (setjmp(d->error.jump)) {
@@ -178,6 +541,9 @@ int loader_jpeg_decode_region(lj_decoder* d, const uint8_t* data, size_t size, i
     cinfo->scale_num = (unsigned int)scale_num;
     cinfo->scale_denom = 8;
     jpeg_start_decompress(cinfo);
+    if (fast && cinfo->restart_interval != 0) {
+        lj_install_fast_entropy(d);
+    }
     *scaled_width = (int)cinfo->output_width;
     *scaled_height = (int)cinfo->output_height;
     if ((JDIMENSION)x + (JDIMENSION)w > cinfo->output_width || (JDIMENSION)y + (JDIMENSION)h > cinfo->output_height) {

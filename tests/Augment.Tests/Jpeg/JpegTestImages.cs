@@ -39,10 +39,14 @@ internal static class JpegTestImages
         return data?.ToArray() ?? throw new InvalidOperationException("SkiaSharp could not encode the JPEG");
     }
 
-    /// <summary>The whole image decoded by the shim at scale/8, RGB, rows tightly packed.</summary>
-    public static unsafe (int Width, int Height, byte[] Pixels) FullDecode(byte[] jpeg, int scale)
+    /// <summary>
+    /// The whole image decoded by the shim at scale/8, RGB, rows tightly packed; by libjpeg's own entropy decoder unless
+    /// <paramref name="fastEntropy"/> (the reference the shim's fast one is checked against).
+    /// </summary>
+    public static unsafe (int Width, int Height, byte[] Pixels) FullDecode(byte[] jpeg, int scale, bool fastEntropy = false)
     {
         using var decoder = LibLoaderJpeg.Create();
+        LibLoaderJpeg.SetFastEntropy(decoder, fastEntropy ? 1 : 0);
         var message = new byte[256];
         int w, h;
         fixed (byte* data = jpeg)

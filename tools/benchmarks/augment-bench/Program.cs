@@ -6,7 +6,7 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Loader.Tools.AugmentBench;
 using Loader.Tools.Benchmarks;
 
-// augment-bench [throughput] [--data DIR] [--seconds S] [--rounds N] [--json FILE] [--restart-interval auto|rows|N]
+// augment-bench [throughput] [--data DIR] [--seconds S] [--rounds N] [--json FILE] [--restart-interval auto|rows|N] [--pass NAME]
 // augment-bench kernels [BenchmarkDotNet arguments]
 if (args.Length > 0 && args[0] == "kernels")
 {
@@ -20,6 +20,7 @@ var dataDir = SharedSample.DefaultDirectory();
 var seconds = 3.0;
 var rounds = 3;
 string? json = null;
+string? pass = null;
 var restart = Loader.Augment.Jpeg.RestartMode.Auto;
 for (var i = args.Length > 0 && args[0] == "throughput" ? 1 : 0; i < args.Length; i++)
 {
@@ -37,11 +38,14 @@ for (var i = args.Length > 0 && args[0] == "throughput" ? 1 : 0; i < args.Length
         case "--json":
             json = args[++i];
             break;
+        case "--pass":
+            pass = args[++i];
+            break;
         case "--restart-interval":
             restart = Loader.Augment.Jpeg.RestartMode.Parse(args[++i]);
             break;
         default:
-            Console.Error.WriteLine($"unknown argument {args[i]}; usage: augment-bench [throughput] [--data DIR] [--seconds S] [--rounds N] [--json FILE] [--restart-interval auto|rows|N] | kernels [BenchmarkDotNet args]");
+            Console.Error.WriteLine($"unknown argument {args[i]}; usage: augment-bench [throughput] [--data DIR] [--seconds S] [--rounds N] [--json FILE] [--restart-interval auto|rows|N] [--pass NAME] | kernels [BenchmarkDotNet args]");
             return 2;
     }
 }
@@ -58,4 +62,4 @@ if (restart.IsOff)
     return 2;
 }
 
-return ThroughputBenchmark.Run(dataDir, seconds, rounds, json, restart);
+return ThroughputBenchmark.Run(dataDir, seconds, rounds, json, restart, pass);

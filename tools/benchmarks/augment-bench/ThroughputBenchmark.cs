@@ -21,11 +21,11 @@ namespace Loader.Tools.AugmentBench;
 /// Then train_resample_microseconds_per_image: the resize/flip/normalize/store half of train_transform timed alone.
 /// The passes alternate (baseline, train, eval, baseline, ...) so drift in machine load hits all of them alike. Each
 /// pass reports wall-clock images/s and images per CPU-second of this process (steadier on a shared machine); the
-/// ratios use the medians.
+/// ratios use the medians. With --pass NAME only that pass runs, for a profiler.
 /// </summary>
 internal static class ThroughputBenchmark
 {
-    public static int Run(string dataDir, double secondsPerPass, int rounds, string? jsonPath, RestartMode restart)
+    public static int Run(string dataDir, double secondsPerPass, int rounds, string? jsonPath, RestartMode restart, string? onlyPass = null)
     {
         var files = Directory.EnumerateFiles(dataDir).Where(f => f.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase))
             .Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToArray();
@@ -110,6 +110,21 @@ internal static class ThroughputBenchmark
 
         string[] names = ["turbojpeg_full_decode", "train_transform", "eval_transform", "train_roi_decode_only", "train_transform_spliced", "eval_transform_spliced"];
         Action<int>[] work = [Baseline, Train, Eval, TrainDecodeOnly, TrainSpliced, EvalSpliced];
+        if (onlyPass is not null)
+        {
+            // For a profiler (perf record): this one pass alone, rounds x seconds, after the same warm-up.
+            var k = Array.IndexOf(names, onlyPass);
+            if (k < 0)
+            {
+                Console.Error.WriteLine($"unknown pass {onlyPass}; one of {string.Join(", ", names)}");
+                return 2;
+            }
+
+            var (wall, _) = Measure(files.Length, secondsPerPass * rounds, work[k]);
+            Console.WriteLine($"{onlyPass}: {wall:F1} images/s");
+            return 0;
+        }
+
         var results = names.ToDictionary(n => n, _ => new List<double>());
         var cpuResults = names.ToDictionary(n => n, _ => new List<double>());
         for (var round = 0; round < rounds; round++)
