@@ -48,6 +48,32 @@ public class ProgramTests
         Assert.Equal(2, Program.Main(["--input", dir.Combine("demo", "train"), "--output", dir.Combine("demo", "train", "out")]));
     }
 
+    /// <summary>An error is one line on standard error, however long (Spectre wrapped it at 80 columns before).</summary>
+    [Fact]
+    public void Main_Error_IsOneLineOnStandardError_NotWrapped()
+    {
+        using var dir = new TempDirectory();
+        string missing = dir.Combine(new string('m', 150), "train");
+        TextWriter original = Console.Error;
+        using var error = new StringWriter();
+        Console.SetError(error);
+        int code;
+        try
+        {
+            code = Program.Main(["--input", missing, "--output", dir.Combine("out")]);
+            Assert.Equal(2, Program.Main(["verify", missing]));
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+        Assert.Equal(2, code);
+        string[] lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.All(lines, line => Assert.StartsWith("make-records: error: ", line, StringComparison.Ordinal));
+        Assert.All(lines, line => Assert.Contains(missing, line, StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("verify", new[] { "--allow-partial", "--max-pixels", "--threads" })]
     [InlineData("index", new[] { "--name", "--max-pixels" })]

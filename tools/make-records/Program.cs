@@ -8,6 +8,7 @@ internal static class Program
 {
     public static int Main(string[] args)
     {
+        ErrorOutput.KeepLinesWhole();
         RootCommand root = MakeCommand.Create();
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());

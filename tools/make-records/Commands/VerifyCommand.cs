@@ -34,13 +34,13 @@ internal static class VerifyCommand
             string dir = parse.GetValue(directory)!;
             if (!Directory.Exists(dir))
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] folder not found: {dir}");
+                ErrorOutput.Line($"folder not found: {dir}");
                 return 2;
             }
 
             if (parse.GetValue(threads) < 1 || parse.GetValue(maxPixels) < 1)
             {
-                AnsiConsole.MarkupLine("[red]error:[/] --threads and --max-pixels must be at least 1");
+                ErrorOutput.Line("--threads and --max-pixels must be at least 1");
                 return 2;
             }
 
