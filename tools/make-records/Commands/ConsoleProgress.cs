@@ -29,12 +29,16 @@ internal static class ConsoleProgress
         }
         else
         {
-            DateTime next = DateTime.UtcNow.AddSeconds(5);
+            DateTime started = DateTime.UtcNow, next = started.AddSeconds(5);
             while (!WaitQuietly(task, 200))
             {
                 if (DateTime.UtcNow >= next)
                 {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label}: {done()}/{total()}"));
+                    // Work that cannot count its total (index) says it is still going rather than "0/0".
+                    long all = total();
+                    Console.WriteLine(all > 0
+                        ? string.Create(CultureInfo.InvariantCulture, $"{label}: {done()}/{all}")
+                        : string.Create(CultureInfo.InvariantCulture, $"{label}: working ({(DateTime.UtcNow - started).TotalSeconds:F0} s)"));
                     next = DateTime.UtcNow.AddSeconds(5);
                 }
             }
