@@ -67,7 +67,15 @@ public sealed class CpuSampleDecoder : IDisposable
     }
 
     /// <summary>Decodes, crops, resizes, flips, normalizes and writes one sample into <paramref name="destination"/>.</summary>
-    public void Process(ReadOnlySpan<byte> jpeg, in SamplePlan plan, OutputSpec spec, Span<byte> destination)
+    public void Process(ReadOnlySpan<byte> jpeg, in SamplePlan plan, OutputSpec spec, Span<byte> destination) =>
+        Process(jpeg, ReadHeader(jpeg), plan, spec, destination);
+
+    /// <summary>
+    /// <see cref="Process(ReadOnlySpan{byte}, in SamplePlan, OutputSpec, Span{byte})"/> for a caller that has read the
+    /// header already (the loader does, to plan the sample): <paramref name="info"/> is <see cref="ReadHeader"/> of
+    /// these bytes, so the header is not parsed a second time before the decode.
+    /// </summary>
+    public void Process(ReadOnlySpan<byte> jpeg, ImageInfo info, in SamplePlan plan, OutputSpec spec, Span<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(spec);
         if (plan.OutputWidth != spec.Width || plan.OutputHeight != spec.Height)
@@ -85,18 +93,20 @@ public sealed class CpuSampleDecoder : IDisposable
             throw new ArgumentException($"The destination holds {destination.Length} bytes; one sample needs {spec.BytesPerSample}.", nameof(destination));
         }
 
-        var (stride, rowBytes) = DecodeRegion(jpeg, plan, spec);
+        var (stride, rowBytes) = DecodeRegion(jpeg, info, plan, spec);
         Resample(spec, plan.Flip, stride, rowBytes, destination);
     }
 
     /// <summary>
-    /// The first half of <see cref="Process"/>: plans the resampling, then decodes exactly the rows and columns its
+    /// The first half of <see cref="Process(ReadOnlySpan{byte}, ImageInfo, in SamplePlan, OutputSpec, Span{byte})"/>: plans the resampling, then decodes exactly the rows and columns its
     /// filters read into the region buffer, and aligns the filters with where libjpeg put them. Returns the region's
     /// row stride and the bytes per row that hold pixels. (Internal for the benchmark, which times decoding alone.)
     /// </summary>
-    internal (int Stride, int RowBytes) DecodeRegion(ReadOnlySpan<byte> jpeg, in SamplePlan plan, OutputSpec spec)
+    internal (int Stride, int RowBytes) DecodeRegion(ReadOnlySpan<byte> jpeg, in SamplePlan plan, OutputSpec spec) =>
+        DecodeRegion(jpeg, ReadHeader(jpeg), plan, spec);
+
+    private (int Stride, int RowBytes) DecodeRegion(ReadOnlySpan<byte> jpeg, ImageInfo info, in SamplePlan plan, OutputSpec spec)
     {
-        var info = ReadHeader(jpeg);
         var geometry = ResampleGeometry.Create(plan, info.Width, info.Height);
         geometry.Prepare(_horizontal, _vertical, spec.Width, spec.Height);
 
@@ -166,7 +176,7 @@ public sealed class CpuSampleDecoder : IDisposable
     }
 
     /// <summary>
-    /// The second half of <see cref="Process"/>: resizes the region <see cref="DecodeRegion(ReadOnlySpan{byte}, in SamplePlan, OutputSpec)"/>
+    /// The second half of <see cref="Process(ReadOnlySpan{byte}, ImageInfo, in SamplePlan, OutputSpec, Span{byte})"/>: resizes the region <see cref="DecodeRegion(ReadOnlySpan{byte}, in SamplePlan, OutputSpec)"/>
     /// left, flips, normalizes and stores. (Internal for the benchmark, which times it alone.)
     /// </summary>
     internal void Resample(OutputSpec spec, bool flip, int stride, int rowBytes, Span<byte> destination)

@@ -12,22 +12,16 @@ threads=${THREADS:-$(nproc)}
 scratch=${SCRATCH:-/tmp/make-records-layouts}
 # shellcheck source=scripts/lib/build-tools.sh
 source scripts/lib/build-tools.sh
+# shellcheck source=tools/benchmarks/lib/one-jpeg.sh
+source tools/benchmarks/lib/one-jpeg.sh
 locate_tools
 [ -f "$make_records_dll" ] || { echo "build make-records first (dotnet build tools/make-records -c Release)" >&2; exit 2; }
 trap 'rm -rf "$scratch"' EXIT
 rm -rf "$scratch"
 mkdir -p "$scratch"
 
-# One 64x48 JPEG, made by make-records import-idx from a one-image IDX pair (as make-records-scale.sh does).
-python3 - "$scratch" <<'PY'
-import struct, sys
-root = sys.argv[1]
-pixels = bytes((x * 4 + y * 3) % 256 for y in range(48) for x in range(64))
-open(f"{root}/img.idx", "wb").write(struct.pack(">iiii", 0x803, 1, 48, 64) + pixels)
-open(f"{root}/lbl.idx", "wb").write(struct.pack(">ii", 0x801, 1) + bytes([0]))
-PY
-dotnet "$make_records_dll" import-idx --images "$scratch/img.idx" --labels "$scratch/lbl.idx" --out "$scratch/idx" >/dev/null
-cp "$(find "$scratch/idx" -name '*.jpg' | head -1)" "$scratch/one.jpg"
+# One 64x48 JPEG (tools/benchmarks/lib/one-jpeg.sh).
+one_jpeg "$scratch" "$scratch/one.jpg"
 python3 - "$scratch" "$n" <<'PY'
 import io, os, shutil, sys, tarfile
 root, n, classes = sys.argv[1], int(sys.argv[2]), 1000

@@ -19,6 +19,8 @@ threads=${THREADS:-$(nproc)}
 scratch=${SCRATCH:-/tmp/make-records-scale}
 # shellcheck source=scripts/lib/build-tools.sh
 source scripts/lib/build-tools.sh
+# shellcheck source=tools/benchmarks/lib/one-jpeg.sh
+source tools/benchmarks/lib/one-jpeg.sh
 locate_tools
 [ -f "$make_records_dll" ] || { echo "build make-records first (dotnet build tools/make-records -c Release)" >&2; exit 2; }
 verify_only=${VERIFY_ONLY:-0}
@@ -34,15 +36,7 @@ if [ "$verify_only" != 1 ]; then
 
 # One 64x48 JPEG (a real one: make-records parses its header), made by make-records import-idx from a one-image IDX
 # pair, then hard-linked into 1000 class folders (a copy per 60,000 links: the ext4 limit is 65,000).
-python3 - "$scratch" <<'PY'
-import struct, sys
-root = sys.argv[1]
-pixels = bytes((x * 4 + y * 3) % 256 for y in range(48) for x in range(64))
-open(f"{root}/img.idx", "wb").write(struct.pack(">iiii", 0x803, 1, 48, 64) + pixels)
-open(f"{root}/lbl.idx", "wb").write(struct.pack(">ii", 0x801, 1) + bytes([0]))
-PY
-dotnet "$make_records_dll" import-idx --images "$scratch/img.idx" --labels "$scratch/lbl.idx" --out "$scratch/idx" >/dev/null
-cp "$(find "$scratch/idx" -name '*.jpg' | head -1)" "$scratch/images/one.jpg"
+one_jpeg "$scratch" "$scratch/images/one.jpg"
 python3 - "$scratch/images" "$n" "$classes" "$scratch/list.txt" <<'PY'
 import os, sys
 root, n, classes, listing = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]

@@ -53,7 +53,7 @@ internal sealed class RecordSampleSource : ISampleSource
 
             try
             {
-                _decoder.Process(_buffer.AsSpan(sample.JpegOffset, sample.JpegLength), sample.Plan, source._output, destination);
+                _decoder.Process(_buffer.AsSpan(sample.JpegOffset, sample.JpegLength), sample.Header, sample.Plan, source._output, destination);
             }
             catch (ImageDecodeException e)
             {

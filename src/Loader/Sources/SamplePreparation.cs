@@ -8,8 +8,9 @@ namespace Loader.Pipeline.Sources;
 /// <param name="JpegOffset">Where the JPEG starts in the thread's record buffer.</param>
 /// <param name="JpegLength">Its length in bytes.</param>
 /// <param name="Label">0-based label, checked to lie in [0, classes).</param>
+/// <param name="Header">The JPEG header read to plan it (the CPU decoder takes it instead of parsing it again).</param>
 /// <param name="Plan">Crop, flip and output size (the shared <see cref="SamplePlanner"/>'s).</param>
-internal readonly record struct PreparedSample(int JpegOffset, int JpegLength, int Label, SamplePlan Plan);
+internal readonly record struct PreparedSample(int JpegOffset, int JpegLength, int Label, ImageInfo Header, SamplePlan Plan);
 
 /// <summary>
 /// The per-sample setup shared by the CPU and the GPU loader (as DALI's operators share one setup between their
@@ -82,7 +83,7 @@ internal sealed class SamplePreparation
         SamplePlan plan = _train
             ? _planner.PlanTrain(_seed, epoch, sampleId, info.Width, info.Height)
             : _planner.PlanEval(info.Width, info.Height);
-        return new PreparedSample(image.Offset, image.Length, image.Label, plan);
+        return new PreparedSample(image.Offset, image.Length, image.Label, info, plan);
     }
 
     /// <summary>Where a sample comes from, in words (shard, record, file name): slow path, for log lines.</summary>

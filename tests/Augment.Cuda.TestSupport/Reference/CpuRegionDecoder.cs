@@ -6,7 +6,7 @@ namespace Loader.Augment.Cuda.Reference;
 /// <summary>
 /// Decodes exactly the pixels the CPU path decodes for a plan (same DCT scale, same region, same libjpeg-turbo) and
 /// describes them as the kernel's <see cref="GpuSampleParams"/>. Feeding these pixels to the GPU kernel (or to
-/// <see cref="KernelReference"/>) and comparing with <see cref="CpuSampleDecoder.Process"/> isolates the resize
+/// <see cref="KernelReference"/>) and comparing with <see cref="CpuSampleDecoder.Process(ReadOnlySpan{byte}, in SamplePlan, OutputSpec, Span{byte})"/> isolates the resize
 /// kernel from decoder differences: that is the "GPU kernel vs CPU path, same plans, within 2/255" check.
 /// </summary>
 internal sealed class CpuRegionDecoder : IDisposable

@@ -64,12 +64,21 @@ internal static class ThroughputBenchmark
 
         void Baseline(int i) => turbo.Decode(files[i]);
 
-        void Train(int i)
+        // The training and eval transforms, on the original files or (spliced) on their transcoded copies.
+        void TrainOn(CpuSampleDecoder d, byte[][] f, int i)
         {
-            var info = decoder.ReadHeader(files[i]);
+            var info = d.ReadHeader(f[i]);
             var plan = planner.PlanTrain(7, epoch, i, info.Width, info.Height);
-            decoder.Process(files[i], plan, spec, slot);
+            d.Process(f[i], plan, spec, slot);
         }
+
+        void EvalOn(CpuSampleDecoder d, byte[][] f, int i)
+        {
+            var info = d.ReadHeader(f[i]);
+            d.Process(f[i], planner.PlanEval(info.Width, info.Height), spec, slot);
+        }
+
+        void Train(int i) => TrainOn(decoder, files, i);
 
         // The decode half of Train alone: what the resize, flip and normalize add is the difference.
         void TrainDecodeOnly(int i)
@@ -79,24 +88,11 @@ internal static class ThroughputBenchmark
             decoder.DecodeRegion(files[i], plan, spec);
         }
 
-        void Eval(int i)
-        {
-            var info = decoder.ReadHeader(files[i]);
-            decoder.Process(files[i], planner.PlanEval(info.Width, info.Height), spec, slot);
-        }
+        void Eval(int i) => EvalOn(decoder, files, i);
 
-        void TrainSpliced(int i)
-        {
-            var info = trainSpliced.ReadHeader(transcoded[i]);
-            var plan = planner.PlanTrain(7, epoch, i, info.Width, info.Height);
-            trainSpliced.Process(transcoded[i], plan, spec, slot);
-        }
+        void TrainSpliced(int i) => TrainOn(trainSpliced, transcoded, i);
 
-        void EvalSpliced(int i)
-        {
-            var info = evalSpliced.ReadHeader(transcoded[i]);
-            evalSpliced.Process(transcoded[i], planner.PlanEval(info.Width, info.Height), spec, slot);
-        }
+        void EvalSpliced(int i) => EvalOn(evalSpliced, transcoded, i);
 
         // Warm-up: JIT, scratch buffers, page cache.
         for (var i = 0; i < files.Length; i++)
