@@ -4,14 +4,22 @@ using System.Text;
 namespace Loader.Trainer.Tests.Distributed;
 
 /// <summary>
-/// Starts a program on N ranks with Open MPI's mpirun (Debian: openmpi-bin, installed by scripts/setup.sh) and
-/// collects its output and exit code, with a time limit so that a hung job fails the test instead of the suite.
+/// Starts a program on N ranks with Open MPI's mpirun (Debian: openmpi-bin, installed by scripts/setup.sh), or with
+/// MPICH's mpiexec (Debian: mpich, installed too) for the other ABI, and collects its output and exit code, with a
+/// time limit so that a hung job fails the test instead of the suite.
 /// </summary>
 internal static class MpiRun
 {
-    public static readonly string? Launcher = Find("mpirun");
+    /// <summary>Open MPI's launcher: by its own name first (with MPICH installed too, plain <c>mpirun</c> is whichever
+    /// the alternatives system picked).</summary>
+    public static readonly string? Launcher = Find("mpirun.openmpi") ?? Find("mpirun");
+
+    /// <summary>MPICH's Hydra launcher.</summary>
+    public static readonly string? Mpich = Find("mpiexec.mpich");
 
     public const string SkipReason = "mpirun not found: install Open MPI (apt-get install openmpi-bin libopenmpi-dev; scripts/setup.sh does)";
+
+    public const string MpichSkipReason = "mpiexec.mpich not found: install MPICH (apt-get install mpich; scripts/setup.sh does)";
 
     /// <summary>The test host beside the tests (Trainer.Tests references its project, so the build copies it here).</summary>
     public static string TestHost => Path.Combine(AppContext.BaseDirectory, "trainer-dist-testhost.dll");
@@ -23,6 +31,17 @@ internal static class MpiRun
 
     /// <summary>Runs <c>mpirun -np ranks dotnet dll args</c>.</summary>
     public static Result Run(int ranks, string dll, params string[] args) => RunApps(TimeSpan.FromSeconds(90), [(ranks, dll, args)]);
+
+    /// <summary>Runs <c>mpiexec.mpich -np ranks dotnet dll args</c>: nothing tells the ranks which MPI library to load
+    /// but the launcher's own environment.</summary>
+    public static Result RunMpich(int ranks, string dll, params string[] args)
+    {
+        Assert.SkipWhen(Mpich is null, MpichSkipReason);
+        var start = new ProcessStartInfo(Mpich!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in (string[])["-np", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture), "dotnet", dll, .. args])
+            start.ArgumentList.Add(a);
+        return Collect(start, TimeSpan.FromSeconds(90));
+    }
 
     /// <summary>MPMD: <c>mpirun -np n1 dotnet dll1 args1 : -np n2 ...</c> (ranks that get different arguments).</summary>
     public static Result RunApps(TimeSpan limit, IReadOnlyList<(int Ranks, string Dll, string[] Args)> apps)
@@ -41,6 +60,11 @@ internal static class MpiRun
             start.ArgumentList.Add(apps[i].Dll);
             foreach (string a in apps[i].Args) start.ArgumentList.Add(a);
         }
+        return Collect(start, limit);
+    }
+
+    private static Result Collect(ProcessStartInfo start, TimeSpan limit)
+    {
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         var clock = Stopwatch.StartNew();
         using Process process = Process.Start(start)!;

@@ -66,4 +66,35 @@ public sealed class NativeBindingTests
         Assert.All([mpi.CommWorld, mpi.Float, mpi.Double, mpi.Int64, mpi.OpSum, mpi.OpMax, mpi.ErrorsReturn], h => Assert.True(h > 4096));
         Assert.Equal(6, new[] { mpi.Float, mpi.Double, mpi.Int64, mpi.Int32, mpi.Byte, mpi.CommWorld }.Distinct().Count());
     }
+
+    /// <summary>MPICH's handles are mpi.h's int constants; its library is found by its own soname.</summary>
+    [Fact]
+    public void Mpich_HandlesAreMpiHConstants()
+    {
+        Assert.SkipWhen(MpiRun.Mpich is null, MpiRun.MpichSkipReason);
+        MpiLibrary mpi = MpiLibrary.LoadFrom("libmpich.so.12");
+        Assert.False(mpi.IsOpenMpi);
+        Assert.Equal(-1, mpi.InPlace);
+        Assert.Equal((0x44000000, 0x4c00040a, 0x58000003), (mpi.CommWorld, mpi.Float, mpi.OpSum));
+    }
+
+    /// <summary>A rank that MPICH's mpiexec started looks for MPICH's library first (with Open MPI installed too, Open
+    /// MPI's would start a world of one); Open MPI's mpirun, srun and a lone process keep the default order.</summary>
+    [Theory]
+    [InlineData("PMI_RANK", "libmpich.so.12")]
+    [InlineData("OMPI_COMM_WORLD_RANK", "libmpi.so.40")]
+    [InlineData("SLURM_PROCID", "libmpi.so.40")]
+    [InlineData(null, "libmpi.so.40")]
+    public void LibrarySearch_FollowsTheLauncher(string? variable, string first)
+    {
+        Assert.Equal(first, MpiLibrary.CandidatesFor(name => name == variable ? "0" : null)[0]);
+        Assert.Equal(MpiLibrary.Candidates.Order(), MpiLibrary.CandidatesFor(name => name == variable ? "0" : null).Order());
+    }
+
+    [Fact]
+    public void LibrarySearch_BothLaunchersVariables_OpenMpiWins()
+    {
+        // Open MPI's mpirun under an outer Hydra job (PMI_RANK inherited): the innermost launcher is Open MPI.
+        Assert.Equal("libmpi.so.40", MpiLibrary.CandidatesFor(name => name is "PMI_RANK" or "OMPI_COMM_WORLD_RANK" ? "1" : null)[0]);
+    }
 }

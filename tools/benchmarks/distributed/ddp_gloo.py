@@ -1,5 +1,6 @@
 """PyTorch DDP with Gloo on the CPU: images/s of torchvision's resnet18 at the same image size, per-rank batch and
-libtorch threads as the trainer's run (synthetic data, SGD, cross-entropy). Usage: ddp_gloo.py RANKS BATCH SIZE STEPS.
+libtorch threads as the trainer's run (synthetic data, SGD, cross-entropy). Usage: ddp_gloo.py RANKS BATCH SIZE STEPS
+[PORT] (the rendezvous port, default 29500 + RANKS: two runs at once need two).
 Prints one JSON object. Debian: apt-get install python3-torch python3-torchvision; run with /usr/bin/python3."""
 import json, os, sys, time
 import torch, torch.distributed as dist, torch.multiprocessing as mp, torchvision
@@ -31,8 +32,9 @@ def worker(rank, world, batch, size, steps, port, queue):
 
 if __name__ == "__main__":
     world, batch, size, steps = (int(a) for a in sys.argv[1:5])
+    port = int(sys.argv[5]) if len(sys.argv) > 5 else 29500 + world
     queue = mp.get_context("spawn").SimpleQueue()
-    mp.spawn(worker, args=(world, batch, size, steps, 29500 + world, queue), nprocs=world)
+    mp.spawn(worker, args=(world, batch, size, steps, port, queue), nprocs=world)
     seconds = queue.get()
     print(json.dumps({"impl": "pytorch_ddp_gloo", "torch": torch.__version__, "ranks": world, "per_rank_batch": batch,
                       "image_size": size, "steps": steps, "images_per_sec": world * batch * steps / seconds}))

@@ -30,6 +30,21 @@ internal sealed unsafe class MpiLibrary
     /// <summary>Searched in this order: Open MPI 4 and 5, MPICH, Intel MPI / MPICH-ABI builds.</summary>
     public static readonly string[] Candidates = ["libmpi.so.40", "libmpich.so.12", "libmpi.so.12", "libmpi.so"];
 
+    /// <summary>The MPICH-ABI libraries first, for ranks that MPICH's Hydra started.</summary>
+    private static readonly string[] MpichFirst = ["libmpich.so.12", "libmpi.so.12", "libmpi.so.40", "libmpi.so"];
+
+    /// <summary>
+    /// The search order for this process: a rank started by MPICH's <c>mpiexec</c> (Hydra sets <c>PMI_RANK</c>; Open
+    /// MPI's <c>mpirun</c> sets <c>OMPI_COMM_WORLD_RANK</c>) must load MPICH's library even where Open MPI is installed
+    /// too (Debian can have both): Open MPI's would start a world of one, which the trainer's start-up check then refuses.
+    /// </summary>
+    public static IReadOnlyList<string> CandidatesFor(Func<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        bool startedByHydra = !string.IsNullOrEmpty(environment("PMI_RANK")) && string.IsNullOrEmpty(environment("OMPI_COMM_WORLD_RANK"));
+        return startedByHydra ? MpichFirst : Candidates;
+    }
+
     private const int MpiSuccess = 0;
     private const int MpiThreadMultiple = 3;   // the same value in both ABIs (MPI_THREAD_SINGLE..MULTIPLE = 0..3)
     private const int MpiMaxErrorString = 512; // 256 in Open MPI, 1024 in MPICH; MPI_Error_string writes at most that
@@ -118,14 +133,14 @@ internal sealed unsafe class MpiLibrary
     public nint InPlace { get; }
 
     /// <summary>Loads the MPI library once per process (from <see cref="LibraryVariable"/>, else the first of
-    /// <see cref="Candidates"/> that loads); throws <see cref="DistributedException"/> naming the packages to install.</summary>
+    /// <see cref="CandidatesFor"/> that loads); throws <see cref="DistributedException"/> naming the packages to install.</summary>
     public static MpiLibrary Load()
     {
         lock (s_lock)
         {
             if (s_loaded != null) return s_loaded;
             string? forced = Environment.GetEnvironmentVariable(LibraryVariable);
-            string[] names = string.IsNullOrEmpty(forced) ? Candidates : [forced];
+            IReadOnlyList<string> names = string.IsNullOrEmpty(forced) ? CandidatesFor(Environment.GetEnvironmentVariable) : [forced];
             var failures = new List<string>();
             foreach (string name in names)
             {

@@ -3,7 +3,7 @@ using System.Globalization;
 using Loader.Trainer.Distributed;
 using static TorchSharp.torch;
 
-// allreduce-bench MB [MB...]: for each size, the median time of 20 in-place float32 sums over the job's ranks through
+// allreduce-bench MB [MB...]: for each size, the median time of 50 in-place float32 sums over the job's ranks through
 // the trainer's Communicator (after 3 warm-up calls). Rank 0 prints one JSON object per size.
 using Communicator comm = Communicator.Create(LaunchEnvironment.Detect(), CPU);
 foreach (string arg in args)
@@ -12,7 +12,7 @@ foreach (string arg in args)
     long count = (long)(megabytes * 1_000_000 / sizeof(float));
     using Tensor buffer = ones(count);
     var times = new List<double>();
-    for (int i = 0; i < 23; i++)
+    for (int i = 0; i < 53; i++)
     {
         comm.Barrier();
         long start = Stopwatch.GetTimestamp();
