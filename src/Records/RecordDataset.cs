@@ -398,9 +398,12 @@ public sealed class RecordDataset : IDisposable
     /// <summary>
     /// Indexes every TFRecord file of a folder. Our own index beside a shard is used when
     /// <paramref name="trustOwnIndexes"/> and it matches the file's size; other shards are read front to back (with
-    /// <paramref name="hash"/>, each one's SHA-256 computed from those same reads: make-records index).
+    /// <paramref name="hash"/>, each one's SHA-256 computed from those same reads: make-records index), up to
+    /// <paramref name="threads"/> at once. When several shards are bad, the error is the first one's (by name), as a
+    /// one-at-a-time scan would report; <paramref name="scanned"/> is told each scanned shard's size as it finishes.
     /// </summary>
-    internal static PlainShards IndexPlainShards(string directory, bool verifyCrc, bool trustOwnIndexes, long maxPixels = long.MaxValue, bool hash = false)
+    internal static PlainShards IndexPlainShards(string directory, bool verifyCrc, bool trustOwnIndexes, long maxPixels = long.MaxValue, bool hash = false,
+                                                 int threads = 1, Action<long>? scanned = null)
     {
         string[] paths = [.. System.IO.Directory.EnumerateFiles(directory).Where(ShardNaming.LooksLikeShard).Order(StringComparer.Ordinal)];
         if (paths.Length == 0)
@@ -411,19 +414,31 @@ public sealed class RecordDataset : IDisposable
 
         var indexes = new ShardIndex?[paths.Length];
         var scans = new ScannedShard?[paths.Length];
-        for (int s = 0; s < paths.Length; s++)
+        var failures = new System.Runtime.ExceptionServices.ExceptionDispatchInfo?[paths.Length];
+        Parallel.For(0, paths.Length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, (s, loop) =>
         {
-            string indexPath = ShardNaming.IndexPathFor(paths[s]);
-            if (trustOwnIndexes && File.Exists(indexPath) && ShardIndex.Read(indexPath) is { } own
-                && own.ShardBytes == new FileInfo(paths[s]).Length)
+            try
             {
-                indexes[s] = own;
+                string indexPath = ShardNaming.IndexPathFor(paths[s]);
+                if (trustOwnIndexes && File.Exists(indexPath) && ShardIndex.Read(indexPath) is { } own
+                    && own.ShardBytes == new FileInfo(paths[s]).Length)
+                {
+                    indexes[s] = own;
+                }
+                else
+                {
+                    scans[s] = ShardScanner.Scan(paths[s], verifyCrc, maxPixels, hash);
+                    scanned?.Invoke(scans[s]!.Index.ShardBytes);
+                }
             }
-            else
+            catch (Exception e)
             {
-                scans[s] = ShardScanner.Scan(paths[s], verifyCrc, maxPixels, hash);
+                // Break: every shard before this one still runs, so the lowest failing shard is always known.
+                failures[s] = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+                loop.Break();
             }
-        }
+        });
+        failures.FirstOrDefault(f => f is not null)?.Throw();
 
         // TensorFlow's ImageNet scripts store labels 1..1000 (0 = background); a stored 0 means the writer was 0-based.
         bool zeroBased = scans.Any(scan => scan is not null && scan.Index.Labels.Contains(0));

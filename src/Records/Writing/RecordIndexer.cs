@@ -10,16 +10,38 @@ namespace Loader.Records.Writing;
 /// <c>.index</c> and <c>.idx</c> are written beside each shard and <c>manifest.json</c> into the folder, last: a folder
 /// with a manifest is one whose every shard was indexed. A record whose JPEG header claims more than
 /// <c>maxPixels</c> pixels stops it with an error naming the record (the files are not rewritten, so it cannot be
-/// skipped: re-shard with make-records, which skips it).
+/// skipped: re-shard with make-records, which skips it). Shards are scanned in parallel (<see cref="Threads"/>);
+/// progress: <see cref="TotalBytes"/> and <see cref="BytesDone"/>.
 /// </summary>
-public static class RecordIndexer
+public sealed class RecordIndexer(int threads = 0)
 {
-    public static DatasetManifest IndexInPlace(string directory, string? name = null, long maxPixels = JpegHeader.DefaultMaxPixels)
+    private long _bytesDone;
+    private long _totalBytes;
+
+    /// <summary>Bytes of TFRecord files to scan: known once they are listed (0 before). Safe to read from any thread.</summary>
+    public long TotalBytes => Interlocked.Read(ref _totalBytes);
+
+    /// <summary>Bytes of the shards scanned so far (counted as each shard finishes).</summary>
+    public long BytesDone => Interlocked.Read(ref _bytesDone);
+
+    /// <summary>Shards scanned at once; 0: one per core.</summary>
+    public int Threads { get; } = threads > 0 ? threads : Environment.ProcessorCount;
+
+    public static DatasetManifest IndexInPlace(string directory, string? name = null, long maxPixels = JpegHeader.DefaultMaxPixels) =>
+        new RecordIndexer().Run(directory, name, maxPixels);
+
+    public DatasetManifest Run(string directory, string? name = null, long maxPixels = JpegHeader.DefaultMaxPixels)
     {
         // A manifest from an earlier run must not outlive a failed one: it is written again, last.
         string manifestPath = Path.Combine(directory, ShardNaming.ManifestFileName);
         File.Delete(manifestPath);
-        RecordDataset.PlainShards plain = RecordDataset.IndexPlainShards(directory, verifyCrc: true, trustOwnIndexes: false, maxPixels, hash: true);
+        if (Directory.Exists(directory))
+        {
+            Interlocked.Exchange(ref _totalBytes, Directory.EnumerateFiles(directory).Where(ShardNaming.LooksLikeShard).Sum(f => new FileInfo(f).Length));
+        }
+
+        RecordDataset.PlainShards plain = RecordDataset.IndexPlainShards(directory, verifyCrc: true, trustOwnIndexes: false, maxPixels, hash: true,
+                                                                         Threads, bytes => Interlocked.Add(ref _bytesDone, bytes));
         if (ShardNaming.NumberingProblem(plain.Paths.Select(Path.GetFileName).OfType<string>()) is { } missing)
         {
             throw new RecordFormatException(directory, null, -1, $"{missing}: an incomplete set gets no manifest");

@@ -18,19 +18,28 @@ internal static class IndexCommand
             Description = "Stop with an error at a record whose JPEG header claims more pixels (width x height): the files are not rewritten, so it cannot be skipped",
             DefaultValueFactory = _ => Loader.Records.Jpeg.JpegHeader.DefaultMaxPixels,
         };
+        var threads = new Option<int>("--threads", "-j") { Description = "Shards scanned at once, at least 1 (default: one per core)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var command = new Command("index", """
-            Index existing TFRecord files in place, without rewriting them: .index and DALI's .idx beside each shard, manifest.json (classes, counts, each shard's size and SHA-256) written last. Every record's CRCs are checked and each shard is read once (the SHA-256 comes from the same reads). An old manifest is deleted first; an incomplete numbered set gets none.
+            Index existing TFRecord files in place, without rewriting them: .index and DALI's .idx beside each shard, manifest.json (classes, counts, each shard's size and SHA-256) written last. Every record's CRCs are checked and each shard is read once (the SHA-256 comes from the same reads), several shards at once. An old manifest is deleted first; an incomplete numbered set gets none.
             Exit codes: 0 indexed, 1 a record is corrupt or the set is refused (incomplete, labels out of range, over --max-pixels), 2 it could not run (no such folder, no TFRecord files, unreadable files).
             """)
         {
-            directory, name, maxPixels,
+            directory, name, maxPixels, threads,
         };
         command.SetAction(parse =>
         {
             string dir = parse.GetValue(directory)!;
+            if (parse.GetValue(threads) < 1)
+            {
+                ErrorOutput.Line("--threads must be at least 1");
+                return 2;
+            }
+
             try
             {
-                DatasetManifest manifest = ConsoleProgress.Run("index", () => 0, () => 0, _ => RecordIndexer.IndexInPlace(dir, parse.GetValue(name), parse.GetValue(maxPixels)));
+                var indexer = new RecordIndexer(parse.GetValue(threads));
+                DatasetManifest manifest = ConsoleProgress.Run("index", () => indexer.TotalBytes, () => indexer.BytesDone,
+                                                               _ => indexer.Run(dir, parse.GetValue(name), parse.GetValue(maxPixels)));
                 AnsiConsole.MarkupLineInterpolated(
                     $"indexed {manifest.RecordCount:N0} records in {manifest.Shards.Count} shard(s), {manifest.Classes.Count} classes (stored labels {manifest.LabelBase}-based): {Path.Combine(dir, ShardNaming.ManifestFileName)}");
                 return 0;
