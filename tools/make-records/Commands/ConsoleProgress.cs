@@ -34,7 +34,7 @@ internal static class ConsoleProgress
             {
                 if (DateTime.UtcNow >= next)
                 {
-                    // Work that cannot count its total (index) says it is still going rather than "0/0".
+                    // Before the work knows its total (shards not listed yet) it says it is still going rather than "0/0".
                     long all = total();
                     Console.WriteLine(all > 0
                         ? string.Create(CultureInfo.InvariantCulture, $"{label}: {done()}/{all}")
