@@ -4,9 +4,9 @@ using System.Text;
 namespace Loader.Trainer.Tests.Distributed;
 
 /// <summary>
-/// Starts a program on N ranks with Open MPI's mpirun (Debian: openmpi-bin, installed by scripts/setup.sh), or with
-/// MPICH's mpiexec (Debian: mpich, installed too) for the other ABI, or with Slurm's srun where a Slurm runs, and collects its output and exit code, with a
-/// time limit so that a hung job fails the test instead of the suite.
+/// Starts a program on N ranks with Open MPI's mpirun (Debian: openmpi-bin, installed by scripts/setup.sh), with
+/// MPICH's mpiexec (Debian: mpich, installed too) for the other ABI, or with Slurm's srun where a Slurm runs, and
+/// collects its output and exit code, with a time limit so that a hung job fails the test instead of the suite.
 /// </summary>
 internal static class MpiRun
 {
@@ -63,7 +63,7 @@ internal static class MpiRun
 
     private static string? ProbeSrun(string mpiPlugin)
     {
-        if (Srun is null) return "srun not found: no Slurm here (see the README's srun section to set one up)";
+        if (Srun is null) return "srun not found: no Slurm here (Debian: slurm-wlm, and a running slurmctld and slurmd)";
         // A time limit: srun without a reachable controller, or on a full cluster, would wait.
         Result list = Collect(SrunStart("--mpi=list"), TimeSpan.FromSeconds(20));
         if (list.ExitCode != 0) return $"srun --mpi=list failed ({(list.TimedOut ? "timed out" : $"exit {list.ExitCode}")}): {list.Output.Trim()}";
