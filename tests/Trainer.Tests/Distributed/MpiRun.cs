@@ -64,7 +64,14 @@ internal static class MpiRun
     private static string? ProbeSrun(string mpiPlugin)
     {
         if (Srun is null) return "srun not found: no Slurm here (Debian: slurm-wlm, and a running slurmctld and slurmd)";
-        // A time limit: srun without a reachable controller, or on a full cluster, would wait.
+        // scontrol ping answers at once; srun without a controller retries for about 9 s before it fails.
+        string scontrol = Path.Combine(Path.GetDirectoryName(Srun)!, "scontrol");
+        if (File.Exists(scontrol))
+        {
+            Result ping = Collect(SlurmStart(scontrol, "ping"), TimeSpan.FromSeconds(20));
+            if (ping.ExitCode != 0) return $"no Slurm controller answers (scontrol ping: {ping.Output.Trim().Split('\n')[0]})";
+        }
+        // A time limit: srun on a full cluster would wait.
         Result list = Collect(SrunStart("--mpi=list"), TimeSpan.FromSeconds(20));
         if (list.ExitCode != 0) return $"srun --mpi=list failed ({(list.TimedOut ? "timed out" : $"exit {list.ExitCode}")}): {list.Output.Trim()}";
         if (!list.Output.Split('\n').Any(line => line.Trim() == mpiPlugin))
@@ -84,9 +91,11 @@ internal static class MpiRun
                                   "--kill-on-bad-exit=1", "dotnet", dll, .. args]), TimeSpan.FromSeconds(90));
     }
 
-    private static ProcessStartInfo SrunStart(params string[] args)
+    private static ProcessStartInfo SrunStart(params string[] args) => SlurmStart(Srun!, args);
+
+    private static ProcessStartInfo SlurmStart(string program, params string[] args)
     {
-        var start = new ProcessStartInfo(Srun!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in args) start.ArgumentList.Add(a);
         return start;
     }
