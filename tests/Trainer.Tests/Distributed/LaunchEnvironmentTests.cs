@@ -18,12 +18,57 @@ public sealed class LaunchEnvironmentTests
     [Theory]
     [InlineData("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK", "Open MPI (mpirun)")]
     [InlineData("PMI_RANK", "PMI_SIZE", "MPI_LOCALRANKID", "MPICH (mpiexec)")]
-    [InlineData("SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID", "Slurm (srun)")]
     public void MpiLaunchers_GiveRankWorldAndLocalRank(string rank, string size, string local, string launcher)
     {
         LaunchEnvironment launch = Detect((rank, "5"), (size, "8"), (local, "1"));
         Assert.Equal(new LaunchEnvironment(launcher, 5, 8, 1, ViaMpi: true), launch);
         Assert.True(launch.IsDistributed);
+    }
+
+    // The variables below are those srun 22.05 gave its tasks on this machine (srun -n 2 [--mpi=pmi2] env), cut down to
+    // the ones that matter, for rank 5 of 8 on the second node of two.
+    private static readonly (string, string)[] SrunTask =
+        [("SLURM_STEP_ID", "0"), ("SLURM_STEPID", "0"), ("SLURM_PROCID", "5"), ("SLURM_NTASKS", "8"), ("SLURM_LOCALID", "1")];
+
+    [Fact]
+    public void SrunTask_GivesSlurmsRankWorldAndLocalRank() =>
+        Assert.Equal(new LaunchEnvironment("Slurm (srun)", 5, 8, 1, ViaMpi: true), Detect(SrunTask));
+
+    [Fact]
+    public void SrunTask_WithPmi2Variables_IsSlurmsWithSlurmsLocalRank()
+    {
+        // srun --mpi=pmi2 adds PMI_RANK/PMI_SIZE but no MPI_LOCALRANKID: read as MPICH's, the local rank would be 5.
+        LaunchEnvironment launch = Detect([.. SrunTask, ("PMI_RANK", "5"), ("PMI_SIZE", "8"), ("PMI_FD", "11"), ("PMI_JOBID", "3.0")]);
+        Assert.Equal(new LaunchEnvironment("Slurm (srun)", 5, 8, 1, ViaMpi: true), launch);
+    }
+
+    [Fact]
+    public void SlurmBatchScript_IsOneProcess()
+    {
+        // sbatch -n 2: the script has the allocation's SLURM_NTASKS and SLURM_PROCID=0 but no step id; it is one process.
+        LaunchEnvironment launch = Detect(("SLURM_JOB_ID", "6"), ("SLURM_PROCID", "0"), ("SLURM_NTASKS", "2"), ("SLURM_LOCALID", "0"));
+        Assert.Equal(LaunchEnvironment.Single, launch);
+    }
+
+    [Fact]
+    public void MpiexecRanksInsideAnSrunStep_AreHydras()
+    {
+        // Hydra in a batch script starts its proxy with srun: both ranks of `sbatch -n 2 --wrap "mpiexec.mpich -np 2 ..."`
+        // had SLURM_STEP_ID=0, SLURM_PROCID=0, SLURM_NTASKS=2 here, and only the PMI variables said which rank each was.
+        foreach (int rank in (int[])[0, 1])
+        {
+            LaunchEnvironment launch = Detect([("SLURM_STEP_ID", "0"), ("SLURM_PROCID", "0"), ("SLURM_NTASKS", "2"), ("SLURM_LOCALID", "0"),
+                                               ("PMI_RANK", $"{rank}"), ("PMI_SIZE", "2"), ("MPI_LOCALRANKID", $"{rank}")]);
+            Assert.Equal(new LaunchEnvironment("MPICH (mpiexec)", rank, 2, rank, ViaMpi: true), launch);
+        }
+    }
+
+    [Fact]
+    public void MpirunRanksInsideAnSrunStep_AreOpenMpis()
+    {
+        LaunchEnvironment launch = Detect([("SLURM_STEP_ID", "0"), ("SLURM_PROCID", "1"), ("SLURM_NTASKS", "2"), ("SLURM_LOCALID", "0"),
+                                           ("OMPI_COMM_WORLD_RANK", "5"), ("OMPI_COMM_WORLD_SIZE", "8"), ("OMPI_COMM_WORLD_LOCAL_RANK", "1")]);
+        Assert.Equal(new LaunchEnvironment("Open MPI (mpirun)", 5, 8, 1, ViaMpi: true), launch);
     }
 
     [Fact]

@@ -4,9 +4,9 @@ using System.Text;
 namespace Loader.Trainer.Tests.Distributed;
 
 /// <summary>
-/// Starts a program on N ranks with Open MPI's mpirun (Debian: openmpi-bin, installed by scripts/setup.sh), or with
-/// MPICH's mpiexec (Debian: mpich, installed too) for the other ABI, and collects its output and exit code, with a
-/// time limit so that a hung job fails the test instead of the suite.
+/// Starts a program on N ranks with Open MPI's mpirun (Debian: openmpi-bin, installed by scripts/setup.sh), with
+/// MPICH's mpiexec (Debian: mpich, installed too) for the other ABI, or with Slurm's srun where a Slurm runs, and
+/// collects its output and exit code, with a time limit so that a hung job fails the test instead of the suite.
 /// </summary>
 internal static class MpiRun
 {
@@ -41,6 +41,63 @@ internal static class MpiRun
         foreach (string a in (string[])["-np", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture), "dotnet", dll, .. args])
             start.ArgumentList.Add(a);
         return Collect(start, TimeSpan.FromSeconds(90));
+    }
+
+    /// <summary>Slurm's launcher (Debian: slurm-client); the tests that use it skip unless <see cref="SrunSkipReason"/>
+    /// finds a Slurm that runs a 2-task step (CI has none).</summary>
+    public static readonly string? Srun = Find("srun");
+
+    private static readonly Dictionary<string, string?> s_srunSkipReasons = [];
+
+    /// <summary>Why <c>srun -n 2 --mpi=PLUGIN</c> cannot be tried here, or null when it ran a 2-task step just now.</summary>
+    public static string? SrunSkipReason(string mpiPlugin)
+    {
+        lock (s_srunSkipReasons)
+        {
+            if (s_srunSkipReasons.TryGetValue(mpiPlugin, out string? known)) return known;
+            string? reason = ProbeSrun(mpiPlugin);
+            s_srunSkipReasons[mpiPlugin] = reason;
+            return reason;
+        }
+    }
+
+    private static string? ProbeSrun(string mpiPlugin)
+    {
+        if (Srun is null) return "srun not found: no Slurm here (Debian: slurm-wlm, and a running slurmctld and slurmd)";
+        // scontrol ping answers at once; srun without a controller retries for about 9 s before it fails.
+        string scontrol = Path.Combine(Path.GetDirectoryName(Srun)!, "scontrol");
+        if (File.Exists(scontrol))
+        {
+            Result ping = Collect(SlurmStart(scontrol, "ping"), TimeSpan.FromSeconds(20));
+            if (ping.ExitCode != 0) return $"no Slurm controller answers (scontrol ping: {ping.Output.Trim().Split('\n')[0]})";
+        }
+        // A time limit: srun on a full cluster would wait.
+        Result list = Collect(SrunStart("--mpi=list"), TimeSpan.FromSeconds(20));
+        if (list.ExitCode != 0) return $"srun --mpi=list failed ({(list.TimedOut ? "timed out" : $"exit {list.ExitCode}")}): {list.Output.Trim()}";
+        if (!list.Output.Split('\n').Any(line => line.Trim() == mpiPlugin))
+            return $"this Slurm has no {mpiPlugin} MPI plugin (srun --mpi=list: {string.Join(", ", list.Output.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).Skip(1))})";
+        Result step = Collect(SrunStart("-n", "2", "--mpi=" + mpiPlugin, "true"), TimeSpan.FromSeconds(30));
+        return step.ExitCode == 0 ? null
+            : $"srun -n 2 --mpi={mpiPlugin} true failed ({(step.TimedOut ? "no 2 tasks within 30 s" : $"exit {step.ExitCode}")}): {step.Output.Trim()}";
+    }
+
+    /// <summary>Runs <c>srun -n ranks --mpi=PLUGIN dotnet dll args</c>: the ranks learn who they are from Slurm alone;
+    /// <c>--kill-on-bad-exit</c> so that one failing rank ends the step, as MPI_Abort does under mpirun.</summary>
+    public static Result RunSrun(string mpiPlugin, int ranks, string dll, params string[] args)
+    {
+        string? skip = SrunSkipReason(mpiPlugin);
+        Assert.SkipWhen(skip is not null, skip ?? "");
+        return Collect(SrunStart(["-n", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mpi=" + mpiPlugin,
+                                  "--kill-on-bad-exit=1", "dotnet", dll, .. args]), TimeSpan.FromSeconds(90));
+    }
+
+    private static ProcessStartInfo SrunStart(params string[] args) => SlurmStart(Srun!, args);
+
+    private static ProcessStartInfo SlurmStart(string program, params string[] args)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in args) start.ArgumentList.Add(a);
+        return start;
     }
 
     /// <summary>MPMD: <c>mpirun -np n1 dotnet dll1 args1 : -np n2 ...</c> (ranks that get different arguments).</summary>

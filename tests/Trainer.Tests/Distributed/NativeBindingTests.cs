@@ -78,12 +78,14 @@ public sealed class NativeBindingTests
         Assert.Equal((0x44000000, 0x4c00040a, 0x58000003), (mpi.CommWorld, mpi.Float, mpi.OpSum));
     }
 
-    /// <summary>A rank that MPICH's mpiexec started looks for MPICH's library first (with Open MPI installed too, Open
-    /// MPI's would start a world of one); Open MPI's mpirun, srun and a lone process keep the default order.</summary>
+    /// <summary>A rank that MPICH's mpiexec (or srun --mpi=pmi2) started looks for MPICH's library first (with Open MPI
+    /// installed too, Open MPI's would start a world of one); Open MPI's mpirun, srun --mpi=pmix and a lone process keep
+    /// the default order.</summary>
     [Theory]
     [InlineData("PMI_RANK", "libmpich.so.12")]
     [InlineData("OMPI_COMM_WORLD_RANK", "libmpi.so.40")]
     [InlineData("SLURM_PROCID", "libmpi.so.40")]
+    [InlineData("PMIX_RANK", "libmpi.so.40")]
     [InlineData(null, "libmpi.so.40")]
     public void LibrarySearch_FollowsTheLauncher(string? variable, string first)
     {

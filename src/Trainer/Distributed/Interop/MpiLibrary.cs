@@ -37,6 +37,8 @@ internal sealed unsafe class MpiLibrary
     /// The search order for this process: a rank started by MPICH's <c>mpiexec</c> (Hydra sets <c>PMI_RANK</c>; Open
     /// MPI's <c>mpirun</c> sets <c>OMPI_COMM_WORLD_RANK</c>) must load MPICH's library even where Open MPI is installed
     /// too (Debian can have both): Open MPI's would start a world of one, which the trainer's start-up check then refuses.
+    /// <c>srun --mpi=pmi2</c> sets <c>PMI_RANK</c> too and takes MPICH's library the same way (Debian's Open MPI talks
+    /// only PMIx to Slurm); <c>srun --mpi=pmix</c> sets no <c>PMI_RANK</c> and keeps Open MPI first.
     /// </summary>
     public static IReadOnlyList<string> CandidatesFor(Func<string, string?> environment)
     {
