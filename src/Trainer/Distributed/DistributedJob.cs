@@ -68,7 +68,7 @@ public sealed class DistributedJob : IDisposable
 
     /// <summary>The start-up line: rank, world, launcher, transport, device.</summary>
     public string Describe() => WorldSize == 1
-        ? string.Create(CultureInfo.InvariantCulture, $"single process on {Device}")
+        ? string.Create(CultureInfo.InvariantCulture, $"single process on {Device}{(Launch.Note is { } note ? $" ({note})" : "")}")
         : string.Create(CultureInfo.InvariantCulture,
             $"rank {Rank} of {WorldSize} (local rank {Launch.LocalRank}, {Launch.Launcher}) on {Device}, collectives over {Communicator.Description}");
 

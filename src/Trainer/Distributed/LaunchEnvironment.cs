@@ -13,6 +13,9 @@ public sealed record LaunchEnvironment(string Launcher, int Rank, int WorldSize,
 {
     public static LaunchEnvironment Single { get; } = new("none", 0, 1, 0, ViaMpi: false);
 
+    /// <summary>Said beside the start-up line of a single process that may not be what the user meant (null: nothing).</summary>
+    public string? Note { get; init; }
+
     public static LaunchEnvironment Detect() => Detect(Environment.GetEnvironmentVariable);
 
     /// <summary>Reads the variables through <paramref name="variable"/> (tests pass a dictionary's lookup).</summary>
@@ -36,8 +39,22 @@ public sealed record LaunchEnvironment(string Launcher, int Rank, int WorldSize,
             throw new DistributedException(
                 $"launched by torchrun with WORLD_SIZE={torchrun.WorldSize}, but the trainer's collectives run over MPI: start the job with " +
                 $"'mpirun -np {torchrun.WorldSize} ...' (or srun) instead; torchrun's LOCAL_RANK is honoured for a single process.");
-        return torchrun ?? Single;
+        return torchrun ?? SingleUnderSlurm(variable) ?? Single;
     }
+
+    /// <summary>
+    /// A batch script's own process in an allocation of several tasks: one process, as nothing launched ranks, but
+    /// the allocation is wasted unless the user meant that, so the start-up line says so (DDP under Slurm does the
+    /// same: the script's own process is no rank of the allocation's).
+    /// </summary>
+    private static LaunchEnvironment? SingleUnderSlurm(Func<string, string?> variable) =>
+        int.TryParse(variable("SLURM_NTASKS"), NumberStyles.None, CultureInfo.InvariantCulture, out int tasks) && tasks > 1
+            ? Single with
+            {
+                Note = string.Create(CultureInfo.InvariantCulture,
+                    $"Slurm allocated {tasks} tasks, but no srun, mpirun or mpiexec started this process: training as one; start it with 'srun' to use all {tasks}"),
+            }
+            : null;
 
     public bool IsDistributed => WorldSize > 1;
 

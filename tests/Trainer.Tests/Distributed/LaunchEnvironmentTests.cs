@@ -47,7 +47,17 @@ public sealed class LaunchEnvironmentTests
     {
         // sbatch -n 2: the script has the allocation's SLURM_NTASKS and SLURM_PROCID=0 but no step id; it is one process.
         LaunchEnvironment launch = Detect(("SLURM_JOB_ID", "6"), ("SLURM_PROCID", "0"), ("SLURM_NTASKS", "2"), ("SLURM_LOCALID", "0"));
-        Assert.Equal(LaunchEnvironment.Single, launch);
+        Assert.Equal((1, 0, false), (launch.WorldSize, launch.Rank, launch.IsDistributed));
+        // ... and says that the allocation's other task goes unused.
+        Assert.Equal("Slurm allocated 2 tasks, but no srun, mpirun or mpiexec started this process: training as one; start it with 'srun' to use all 2",
+                     launch.Note);
+    }
+
+    [Fact]
+    public void SlurmBatchScriptOfOneTask_IsOneProcessWithNothingToSay()
+    {
+        Assert.Equal(LaunchEnvironment.Single, Detect(("SLURM_JOB_ID", "6"), ("SLURM_PROCID", "0"), ("SLURM_NTASKS", "1"), ("SLURM_LOCALID", "0")));
+        Assert.Null(LaunchEnvironment.Single.Note);
     }
 
     [Fact]
