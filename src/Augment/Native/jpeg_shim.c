@@ -77,6 +77,12 @@ typedef struct {
     int next_restart;
     int32_t last_dc[MAX_COMPS_IN_SCAN];
     int failed; /* the last decode stopped at corrupt data this decoder found */
+    /* Where the next MCU lies in its row, and the last MCU column the output needs (jpeg_crop_scanline: libjpeg
+     * inverse-transforms no MCU right of it). The rest of an interval that lies wholly right of it in one row is
+     * not decoded at all: the next restart marker is found by a byte scan instead (lj_restart). */
+    unsigned int mcu_col;
+    unsigned int last_needed_col;
+    int skipping; /* the rest of this interval is being skipped */
 } lj_entropy;
 
 typedef struct {
@@ -354,6 +360,28 @@ static inline int32_t lj_read_value(lj_bits* br, int size) {
 /* At the end of an interval: at most the padding (under a byte) may be left, then RSTn with the expected n. */
 static void lj_restart(j_decompress_ptr cinfo, lj_entropy* e) {
     lj_bits* br = &e->br;
+    if (e->skipping) {
+        /* The skipped rest of the interval ends at the first 0xFF that is neither stuffing (0xFF 0x00) nor fill
+         * before a marker; the bit buffer never reads past that point (lj_fill stops there). */
+        const uint8_t* p = br->next;
+        for (;;) {
+            p = (const uint8_t*)memchr(p, 0xFF, (size_t)(br->end - p));
+            if (p == NULL) {
+                p = br->end;
+                break;
+            }
+            if (p + 1 < br->end && p[1] == 0) {
+                p += 2;
+                continue;
+            }
+            break;
+        }
+        br->next = p;
+        br->count = 0;
+        br->zeros = 0;
+        br->at_marker = 1;
+        e->skipping = 0;
+    }
     if (!br->at_marker || br->count - br->zeros >= 8) {
         lj_corrupt(cinfo, JWRN_EXTRANEOUS_DATA, (br->count - br->zeros) / 8, 0xD0 + e->next_restart);
     }
@@ -381,6 +409,17 @@ static boolean lj_fast_decode_mcu(j_decompress_ptr cinfo, JBLOCKROW* MCU_data) {
             lj_restart(cinfo, e);
         }
         e->restarts_to_go--;
+    }
+    unsigned int col = e->mcu_col;
+    e->mcu_col = col + 1 == cinfo->MCUs_per_row ? 0 : col + 1;
+    if (e->skipping) {
+        return TRUE; /* libjpeg has zeroed the MCU buffer; nothing reads this MCU's coefficients */
+    }
+    /* The rest of this interval, this MCU included, lies right of the last needed column in this row: skip it.
+     * (Intervals that run on into the next row are decoded: that row's first MCUs are needed.) */
+    if (col > e->last_needed_col && cinfo->restart_interval != 0 && col + e->restarts_to_go < cinfo->MCUs_per_row) {
+        e->skipping = 1;
+        return TRUE;
     }
     lj_bits br = e->br; /* a local copy the compiler keeps in registers */
     for (int b = 0; b < cinfo->blocks_in_MCU; b++) {
@@ -483,6 +522,9 @@ static void lj_install_fast_entropy(lj_decoder* d) {
     e->restarts_to_go = cinfo->restart_interval;
     e->next_restart = 0;
     memset(e->last_dc, 0, sizeof(e->last_dc));
+    e->mcu_col = 0;
+    e->last_needed_col = cinfo->MCUs_per_row - 1;
+    e->skipping = 0;
     cinfo->entropy->decode_mcu = lj_fast_decode_mcu;
 }
 
@@ -578,6 +620,14 @@ static int lj_decode_region(lj_decoder* d, int fast, const uint8_t* data, size_t
     }
     if (crop_w < cinfo->output_width) {
         jpeg_crop_scanline(cinfo, &crop_x, &crop_w);
+        if (cinfo->entropy->decode_mcu == lj_fast_decode_mcu) {
+            /* jpeg_crop_scanline's own last_iMCU_col (jdapistd.c): libjpeg inverse-transforms no MCU right of it. */
+            unsigned int align = (unsigned int)cinfo->min_DCT_scaled_size;
+            if (!(cinfo->comps_in_scan == 1 && cinfo->num_components == 1)) {
+                align *= (unsigned int)cinfo->max_h_samp_factor;
+            }
+            d->entropy.last_needed_col = (crop_x + crop_w + align - 1) / align - 1;
+        }
     }
     size_t pixel = (size_t)cinfo->output_components;
     size_t need = (size_t)crop_w * pixel;
