@@ -49,8 +49,9 @@ typedef struct {
     int32_t maxcode[17];              /* the largest code of each length, -1 when there is none */
     int32_t valoffset[17];            /* symbol index = code + valoffset[length] */
     uint8_t huffval[256];
-    /* AC tables only: for every LJ_LOOKAHEAD-bit prefix that holds a whole nonzero coefficient (its code and value
-     * bits), (value << 16) | (run << 8) | bits used; 0 otherwise. Most coefficients then take one look-up. */
+    /* AC tables only: for every LJ_LOOKAHEAD-bit prefix that holds a whole coefficient (its code and value bits, or
+     * a zero-size symbol: ZRL, end of block), (value << 16) | (run << 8) | bits used; 0 otherwise. Most coefficients
+     * then take one look-up. */
     int32_t coefficient[1 << LJ_LOOKAHEAD];
 } lj_huff_table;
 
@@ -219,12 +220,17 @@ struct jpeg_entropy_decoder {
     boolean insufficient_data;
 };
 
-/* Zigzag position -> natural position, with 16 extra entries so that a corrupt run past the block's end lands on
- * coefficient 63, as in libjpeg (jutils.c, jpeg_natural_order). */
-static const uint8_t lj_natural_order[64 + 16] = {
+/* Zigzag position -> natural position, with extra entries so that a corrupt run past the block's end lands on
+ * coefficient 63, as in libjpeg (jutils.c, jpeg_natural_order: 16 of them), and so that an end of block taken from
+ * the coefficient table (a jump of LJ_EOB_RUN, see lj_derive_coefficients) stores its zero in range too. */
+#define LJ_EOB_RUN 80
+static const uint8_t lj_natural_order[64 + LJ_EOB_RUN] = {
     0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,  12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13,
     6,  7,  14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31,
-    39, 46, 53, 60, 61, 54, 47, 55, 62, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63};
+    39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63};
 
 /* error_exit does not return (lj_error_exit longjmps). */
 __attribute__((noreturn, cold)) static void lj_corrupt(j_decompress_ptr cinfo, int code, int parameter0, int parameter1) {
@@ -268,13 +274,21 @@ static void lj_derive_table(j_decompress_ptr cinfo, const JHUFF_TBL* source, lj_
     memcpy(t->huffval, source->huffval, sizeof(t->huffval));
 }
 
-/* The AC coefficient table (see lj_huff_table.coefficient), from the derived look-up table. */
+/* The AC coefficient table (see lj_huff_table.coefficient), from the derived look-up table. The zero-size symbols
+ * are in it too, as a zero stored after a jump: ZRL (15 zeros, then the zero at the 16th: k += 15, as libjpeg) and
+ * end of block (every other zero-size symbol, as in libjpeg's decoder): a jump of LJ_EOB_RUN, past the block's
+ * end, which ends the coefficient loop; its zero lands on coefficient 63, which is still zero whenever an end of
+ * block is read (a value stored at 63 ends the block). One look-up then ends most blocks, with no second branch. */
 static void lj_derive_coefficients(lj_huff_table* t) {
     for (uint32_t prefix = 0; prefix < (1u << LJ_LOOKAHEAD); prefix++) {
         uint32_t entry = t->look[prefix];
         int length = (int)(entry >> 8), run = (int)(entry >> 4) & 15, size = (int)entry & 15;
         t->coefficient[prefix] = 0;
-        if (entry == 0 || size == 0 || length + size > LJ_LOOKAHEAD) {
+        if (entry == 0 || length + size > LJ_LOOKAHEAD) {
+            continue;
+        }
+        if (size == 0) {
+            t->coefficient[prefix] = ((run == 15 ? 15 : LJ_EOB_RUN) << 8) | length;
             continue;
         }
         int32_t v = (int32_t)(prefix >> (LJ_LOOKAHEAD - length - size)) & ((1 << size) - 1);
