@@ -42,17 +42,21 @@ typedef struct {
     int strict; /* corrupt-data warnings are errors (see loader_jpeg_set_strict) */
 } lj_error;
 
-/* One Huffman table, derived for decoding: codes of up to LJ_LOOKAHEAD bits in one look-up, longer ones by length. */
+/* One Huffman table, derived for decoding: codes of up to LJ_LOOKAHEAD bits in one look-up, longer ones by length;
+ * for AC tables, code and value together of up to LJ_COEF_LOOKAHEAD bits in one look-up. */
 #define LJ_LOOKAHEAD 9
+#ifndef LJ_COEF_LOOKAHEAD
+#define LJ_COEF_LOOKAHEAD 10
+#endif
 typedef struct {
     uint16_t look[1 << LJ_LOOKAHEAD]; /* (length << 8) | symbol for every code of up to LJ_LOOKAHEAD bits; 0: longer */
     int32_t maxcode[17];              /* the largest code of each length, -1 when there is none */
     int32_t valoffset[17];            /* symbol index = code + valoffset[length] */
     uint8_t huffval[256];
-    /* AC tables only: for every LJ_LOOKAHEAD-bit prefix that holds a whole coefficient (its code and value bits, or
+    /* AC tables only: for every LJ_COEF_LOOKAHEAD-bit prefix that holds a whole coefficient (its code and value bits, or
      * a zero-size symbol: ZRL, end of block), (value << 16) | (run << 8) | bits used; 0 otherwise. Most coefficients
      * then take one look-up. */
-    int32_t coefficient[1 << LJ_LOOKAHEAD];
+    int32_t coefficient[1 << LJ_COEF_LOOKAHEAD];
 } lj_huff_table;
 
 /* The entropy decoder's bit reader. The next bit of the stream is bit 63 of `bits`; bits below the `count` valid
@@ -279,23 +283,38 @@ static void lj_derive_table(j_decompress_ptr cinfo, const JHUFF_TBL* source, lj_
  * end of block (every other zero-size symbol, as in libjpeg's decoder): a jump of LJ_EOB_RUN, past the block's
  * end, which ends the coefficient loop; its zero lands on coefficient 63, which is still zero whenever an end of
  * block is read (a value stored at 63 ends the block). One look-up then ends most blocks, with no second branch. */
-static void lj_derive_coefficients(lj_huff_table* t) {
-    for (uint32_t prefix = 0; prefix < (1u << LJ_LOOKAHEAD); prefix++) {
-        uint32_t entry = t->look[prefix];
-        int length = (int)(entry >> 8), run = (int)(entry >> 4) & 15, size = (int)entry & 15;
-        t->coefficient[prefix] = 0;
-        if (entry == 0 || length + size > LJ_LOOKAHEAD) {
-            continue;
+static void lj_derive_coefficients(const JHUFF_TBL* source, lj_huff_table* t) {
+    memset(t->coefficient, 0, sizeof(t->coefficient));
+    int p = 0;
+    uint32_t code = 0;
+    for (int length = 1; length <= 16 && length <= LJ_COEF_LOOKAHEAD; length++, code <<= 1) {
+        for (int i = 0; i < source->bits[length]; i++, p++, code++) {
+            int symbol = source->huffval[p], run = symbol >> 4, size = symbol & 15;
+            uint32_t first = code << (LJ_COEF_LOOKAHEAD - length);
+            if (size == 0) {
+                int32_t entry = ((run == 15 ? 15 : LJ_EOB_RUN) << 8) | length;
+                for (uint32_t k = 0; k < (1u << (LJ_COEF_LOOKAHEAD - length)); k++) {
+                    t->coefficient[first + k] = entry;
+                }
+                continue;
+            }
+            if (length + size > LJ_COEF_LOOKAHEAD) {
+                continue;
+            }
+            /* Every value of `size` bits after the code, each over the prefixes that continue it. */
+            int spare = LJ_COEF_LOOKAHEAD - length - size;
+            for (uint32_t bits = 0; bits < (1u << size); bits++) {
+                int32_t v = (int32_t)bits;
+                if (v < (1 << (size - 1))) {
+                    v += 1 - (1 << size);
+                }
+                int32_t entry = (int32_t)((uint32_t)v << 16) | (run << 8) | (length + size);
+                uint32_t base = first | (bits << spare);
+                for (uint32_t k = 0; k < (1u << spare); k++) {
+                    t->coefficient[base + k] = entry;
+                }
+            }
         }
-        if (size == 0) {
-            t->coefficient[prefix] = ((run == 15 ? 15 : LJ_EOB_RUN) << 8) | length;
-            continue;
-        }
-        int32_t v = (int32_t)(prefix >> (LJ_LOOKAHEAD - length - size)) & ((1 << size) - 1);
-        if (v < (1 << (size - 1))) {
-            v += 1 - (1 << size);
-        }
-        t->coefficient[prefix] = (int32_t)((uint32_t)v << 16) | (run << 8) | (length + size);
     }
 }
 
@@ -456,7 +475,7 @@ static boolean lj_fast_decode_mcu(j_decompress_ptr cinfo, JBLOCKROW* MCU_data) {
             if (br.count < 32) {
                 lj_fill(&br);
             }
-            int32_t whole = ac->coefficient[br.bits >> (64 - LJ_LOOKAHEAD)];
+            int32_t whole = ac->coefficient[br.bits >> (64 - LJ_COEF_LOOKAHEAD)];
             if (whole != 0) {
                 int used = whole & 0xFF;
                 br.bits <<= used;
@@ -519,7 +538,7 @@ static void lj_install_fast_entropy(lj_decoder* d) {
         }
         if (!(derived_ac & (1 << ac))) {
             lj_derive_table(cinfo, cinfo->ac_huff_tbl_ptrs[ac], &e->ac[ac]);
-            lj_derive_coefficients(&e->ac[ac]);
+            lj_derive_coefficients(cinfo->ac_huff_tbl_ptrs[ac], &e->ac[ac]);
             derived_ac |= 1 << ac;
         }
         e->dc_of_block[b] = &e->dc[dc];
