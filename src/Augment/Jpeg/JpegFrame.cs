@@ -34,25 +34,30 @@ public readonly record struct JpegFrame(int Width, int Height, int Components, i
     public int McuRows => (Height + McuHeight - 1) / McuHeight;
 
     /// <summary>
-    /// Whether libjpeg(-turbo) upsamples a component when decoding at scaleNumerator/8, so that a pixel's colour depends
-    /// on the neighbouring MCU's chroma. Its rule (jdmaster.c): each component's IDCT is scaled up by powers of two
-    /// while that divides the sampling ratio, so chroma at 1/2 to 1/8 scale is often decoded at the luma's resolution
-    /// and needs no upsampling. Grayscale never does.
+    /// Whether a pixel's colour, decoded by libjpeg(-turbo) at scaleNumerator/8, depends on the chroma sample next to its
+    /// own across (<c>Horizontal</c>) or down (<c>Vertical</c>) the image: true only where libjpeg's fancy upsampling runs
+    /// along that axis, which blends each sample with its neighbour (a triangle filter; jdsample.c: h2v1 across, h1v2
+    /// down, h2v2 both). Its rules: each component's IDCT is first scaled up by powers of two while that divides the
+    /// sampling ratio (jdmaster.c), so chroma at 1/2 to 1/8 scale is often decoded at the luma's resolution and needs no
+    /// upsampling; there is no fancy upsampling at 1/8 (no context rows then); other ratios (4:1:1's 4x) replicate
+    /// samples, which reads no neighbour. Grayscale never upsamples. Unknown factors: both, the safe answer.
     /// </summary>
-    public bool Upsamples(int scaleNumerator)
+    public (bool Horizontal, bool Vertical) UpsamplingReach(int scaleNumerator)
     {
         if (Components == 1)
         {
-            return false;
+            return (false, false);
         }
 
+        var fancy = scaleNumerator > 1;
+        bool horizontal = false, vertical = false;
         for (var c = 0; c < Math.Min(Components, 4); c++)
         {
             var sampling = (int)(Sampling >> (8 * c)) & 0xFF;
             int h = sampling >> 4, v = sampling & 15;
             if (h == 0 || v == 0)
             {
-                return true; // Nonsense factors: assume the worst.
+                return (true, true); // Nonsense factors: assume the worst.
             }
 
             var size = scaleNumerator;
@@ -62,13 +67,35 @@ public readonly record struct JpegFrame(int Width, int Height, int Components, i
                 size *= 2;
             }
 
-            if (h * size != MaxHorizontalSampling * scaleNumerator || v * size != MaxVerticalSampling * scaleNumerator)
+            // libjpeg's "input group": samples per max-factor pixels (jinit_upsampler).
+            var (acrossIn, downIn) = (h * size, v * size);
+            var (acrossOut, downOut) = (MaxHorizontalSampling * scaleNumerator, MaxVerticalSampling * scaleNumerator);
+            if (acrossIn == acrossOut && downIn == downOut)
             {
-                return true;
+                continue; // Full size.
+            }
+
+            if (acrossOut % acrossIn != 0 || downOut % downIn != 0)
+            {
+                return (true, true); // A fractional ratio libjpeg refuses: whatever happens, be safe.
+            }
+
+            var twiceAcross = acrossIn * 2 == acrossOut;
+            var twiceDown = downIn * 2 == downOut;
+            var sameAcross = acrossIn == acrossOut;
+            var sameDown = downIn == downOut;
+            if (fancy && twiceAcross && (sameDown || twiceDown))
+            {
+                horizontal = true; // h2v1 or h2v2 fancy
+            }
+
+            if (fancy && twiceDown && (sameAcross || twiceAcross))
+            {
+                vertical = true; // h1v2 or h2v2 fancy
             }
         }
 
-        return false;
+        return (horizontal, vertical);
     }
 
     /// <summary>Reads the headers up to the first SOS. False when the bytes are not a JPEG with a frame and a scan.</summary>

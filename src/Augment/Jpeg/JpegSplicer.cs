@@ -1,4 +1,7 @@
 using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Loader.Augment.Jpeg;
 
@@ -10,11 +13,13 @@ namespace Loader.Augment.Jpeg;
 /// intervals copied, and their RST markers renumbered 0, 1, ..., 7, 0, ...
 ///
 /// Usable when the intervals tile the image into rectangles: the interval length divides the MCUs per row (several
-/// intervals per row) or is a whole number of rows. When the decoder upsamples chroma at the scale asked for (4:2:0 at
-/// 8/8, 4:2:2 at every scale; see <see cref="JpegFrame.Upsamples"/>), the rectangle is widened by one MCU on every side
-/// that is not an image edge: fancy upsampling reads one chroma sample beyond each pixel's own, and the sub-image's
-/// edges replicate, so without that margin the rectangle's border pixels would differ from the full decode's. With
-/// it, the rectangle decodes to the same bytes as in the full decode at the same scale (the tests check every scale).
+/// intervals per row) or is a whole number of rows. When the decoder's fancy chroma upsampling runs along an axis at
+/// the scale asked for (4:2:0 at 8/8 both ways, 4:2:2 across at 2/8 to 8/8; see <see cref="JpegFrame.UpsamplingReach"/>),
+/// a pixel blends its own chroma sample with the neighbouring one, and the sub-image's edges replicate instead: so the
+/// sub-image must hold the pixel beyond each side of the rectangle along that axis (each pixel's neighbouring chroma
+/// sample lies under the pixel next to it, or under itself), that is one pixel of margin, which adds an MCU only when
+/// the rectangle's edge lies on an MCU boundary. The rectangle then decodes to the same bytes as in the full decode at
+/// the same scale (the tests check every scale, every sampling, rectangle edges at every offset within an MCU).
 ///
 /// One per thread: it owns its output buffer and the interval tables, grown as needed and reused (no allocation once
 /// warm). Used by <see cref="CpuSampleDecoder"/> and usable as is by a GPU decoder (scale 8: source pixels).
@@ -66,15 +71,35 @@ public sealed class JpegSplicer
         var intervalsPerRow = columns / mcusAcross;
         var intervalRows = (frame.McuRows + rowsPerInterval - 1) / rowsPerInterval;
 
-        // The rectangle in MCUs, with one MCU of margin on each side (clamped to the image) when the decoder upsamples
-        // chroma at this scale, then in whole intervals.
+        // The rectangle with one pixel of margin along each axis that fancy upsampling reads across (clamped to the
+        // image), in MCUs, then in whole intervals.
         var mcuWidth = frame.McuWidth * scaleNumerator / 8;
         var mcuHeight = frame.McuHeight * scaleNumerator / 8;
-        var margin = frame.Upsamples(scaleNumerator) ? 1 : 0;
-        var firstColumn = Math.Max(0, (x / mcuWidth) - margin);
-        var endColumn = Math.Min(columns, ((x + width + mcuWidth - 1) / mcuWidth) + margin);
-        var firstRow = Math.Max(0, (y / mcuHeight) - margin);
-        var endRow = Math.Min(frame.McuRows, ((y + height + mcuHeight - 1) / mcuHeight) + margin);
+        var (reachX, reachY) = frame.UpsamplingReach(scaleNumerator);
+        var marginX = reachX ? 1 : 0;
+        var marginY = reachY ? 1 : 0;
+        var firstColumn = Math.Max(0, x - marginX) / mcuWidth;
+        var endColumn = Math.Min(columns, (x + width + marginX + mcuWidth - 1) / mcuWidth);
+        var firstRow = Math.Max(0, y - marginY) / mcuHeight;
+        var endRow = Math.Min(frame.McuRows, (y + height + marginY + mcuHeight - 1) / mcuHeight);
+        if (reachX)
+        {
+            // libjpeg-turbo upsamples a row of only one or two chroma samples plainly (jdsample.c), the full image's
+            // fancily: keep the sub-image at least 9 pixels wide (as the shim keeps its crops), or the image's width.
+            var scaledWidth = ((frame.Width * scaleNumerator) + 7) / 8;
+            while (Math.Min(scaledWidth, endColumn * mcuWidth) - (firstColumn * mcuWidth) < 9 && (firstColumn > 0 || endColumn < columns))
+            {
+                if (endColumn < columns)
+                {
+                    endColumn++;
+                }
+                else
+                {
+                    firstColumn--;
+                }
+            }
+        }
+
         if (firstColumn >= endColumn || firstRow >= endRow)
         {
             return false;
@@ -155,13 +180,12 @@ public sealed class JpegSplicer
         _starts[0] = position;
         while (count <= last)
         {
-            var next = jpeg[position..].IndexOf(Marker);
-            if (next < 0)
+            var marker = NextMarker(jpeg, position);
+            if (marker < 0)
             {
                 throw new ImageDecodeException($"Truncated JPEG: the data ends inside restart interval {count} of {total}.");
             }
 
-            var marker = position + next;
             var after = marker + 1;
             while (after < jpeg.Length && jpeg[after] == Marker)
             {
@@ -205,6 +229,41 @@ public sealed class JpegSplicer
 
             count++;
         }
+    }
+
+    /// <summary>
+    /// The first 0xFF at or after <paramref name="start"/> that is not a stuffed data byte (0xFF 0x00): a marker, a fill
+    /// byte before one, or the data's last byte; -1 when there is none. Entropy-coded data holds a stuffed 0xFF every
+    /// few hundred bytes, so this looks at 32 bytes and the byte after each at once instead of stopping at every 0xFF.
+    /// </summary>
+    internal static int NextMarker(ReadOnlySpan<byte> data, int start)
+    {
+        var i = start;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref var origin = ref MemoryMarshal.GetReference(data);
+            var marker = Vector256.Create(Marker);
+            for (; i + Vector256<byte>.Count + 1 <= data.Length; i += Vector256<byte>.Count)
+            {
+                var bytes = Vector256.LoadUnsafe(ref origin, (nuint)i);
+                var next = Vector256.LoadUnsafe(ref origin, (nuint)(i + 1));
+                var found = Vector256.Equals(bytes, marker) & ~Vector256.Equals(next, Vector256<byte>.Zero);
+                if (found != Vector256<byte>.Zero)
+                {
+                    return i + BitOperations.TrailingZeroCount(found.ExtractMostSignificantBits());
+                }
+            }
+        }
+
+        for (; i < data.Length; i++)
+        {
+            if (data[i] == Marker && (i + 1 == data.Length || data[i + 1] != 0x00))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>SOI, then the source's segments up to and including SOS, with the frame size rewritten and the

@@ -42,16 +42,21 @@ typedef struct {
     int strict; /* corrupt-data warnings are errors (see loader_jpeg_set_strict) */
 } lj_error;
 
-/* One Huffman table, derived for decoding: codes of up to LJ_LOOKAHEAD bits in one look-up, longer ones by length. */
+/* One Huffman table, derived for decoding: codes of up to LJ_LOOKAHEAD bits in one look-up, longer ones by length;
+ * for AC tables, code and value together of up to LJ_COEF_LOOKAHEAD bits in one look-up. */
 #define LJ_LOOKAHEAD 9
+#ifndef LJ_COEF_LOOKAHEAD
+#define LJ_COEF_LOOKAHEAD 10
+#endif
 typedef struct {
     uint16_t look[1 << LJ_LOOKAHEAD]; /* (length << 8) | symbol for every code of up to LJ_LOOKAHEAD bits; 0: longer */
     int32_t maxcode[17];              /* the largest code of each length, -1 when there is none */
     int32_t valoffset[17];            /* symbol index = code + valoffset[length] */
     uint8_t huffval[256];
-    /* AC tables only: for every LJ_LOOKAHEAD-bit prefix that holds a whole nonzero coefficient (its code and value
-     * bits), (value << 16) | (run << 8) | bits used; 0 otherwise. Most coefficients then take one look-up. */
-    int32_t coefficient[1 << LJ_LOOKAHEAD];
+    /* AC tables only: for every LJ_COEF_LOOKAHEAD-bit prefix that holds a whole coefficient (its code and value bits, or
+     * a zero-size symbol: ZRL, end of block), (value << 16) | (run << 8) | bits used; 0 otherwise. Most coefficients
+     * then take one look-up. */
+    int32_t coefficient[1 << LJ_COEF_LOOKAHEAD];
 } lj_huff_table;
 
 /* The entropy decoder's bit reader. The next bit of the stream is bit 63 of `bits`; bits below the `count` valid
@@ -77,6 +82,12 @@ typedef struct {
     int next_restart;
     int32_t last_dc[MAX_COMPS_IN_SCAN];
     int failed; /* the last decode stopped at corrupt data this decoder found */
+    /* Where the next MCU lies in its row, and the last MCU column the output needs (jpeg_crop_scanline: libjpeg
+     * inverse-transforms no MCU right of it). The rest of an interval that lies wholly right of it in one row is
+     * not decoded at all: the next restart marker is found by a byte scan instead (lj_restart). */
+    unsigned int mcu_col;
+    unsigned int last_needed_col;
+    int skipping; /* the rest of this interval is being skipped */
 } lj_entropy;
 
 typedef struct {
@@ -213,12 +224,17 @@ struct jpeg_entropy_decoder {
     boolean insufficient_data;
 };
 
-/* Zigzag position -> natural position, with 16 extra entries so that a corrupt run past the block's end lands on
- * coefficient 63, as in libjpeg (jutils.c, jpeg_natural_order). */
-static const uint8_t lj_natural_order[64 + 16] = {
+/* Zigzag position -> natural position, with extra entries so that a corrupt run past the block's end lands on
+ * coefficient 63, as in libjpeg (jutils.c, jpeg_natural_order: 16 of them), and so that an end of block taken from
+ * the coefficient table (a jump of LJ_EOB_RUN, see lj_derive_coefficients) stores its zero in range too. */
+#define LJ_EOB_RUN 80
+static const uint8_t lj_natural_order[64 + LJ_EOB_RUN] = {
     0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,  12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13,
     6,  7,  14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31,
-    39, 46, 53, 60, 61, 54, 47, 55, 62, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63};
+    39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+    63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63};
 
 /* error_exit does not return (lj_error_exit longjmps). */
 __attribute__((noreturn, cold)) static void lj_corrupt(j_decompress_ptr cinfo, int code, int parameter0, int parameter1) {
@@ -262,20 +278,43 @@ static void lj_derive_table(j_decompress_ptr cinfo, const JHUFF_TBL* source, lj_
     memcpy(t->huffval, source->huffval, sizeof(t->huffval));
 }
 
-/* The AC coefficient table (see lj_huff_table.coefficient), from the derived look-up table. */
-static void lj_derive_coefficients(lj_huff_table* t) {
-    for (uint32_t prefix = 0; prefix < (1u << LJ_LOOKAHEAD); prefix++) {
-        uint32_t entry = t->look[prefix];
-        int length = (int)(entry >> 8), run = (int)(entry >> 4) & 15, size = (int)entry & 15;
-        t->coefficient[prefix] = 0;
-        if (entry == 0 || size == 0 || length + size > LJ_LOOKAHEAD) {
-            continue;
+/* The AC coefficient table (see lj_huff_table.coefficient), from the derived look-up table. The zero-size symbols
+ * are in it too, as a zero stored after a jump: ZRL (15 zeros, then the zero at the 16th: k += 15, as libjpeg) and
+ * end of block (every other zero-size symbol, as in libjpeg's decoder): a jump of LJ_EOB_RUN, past the block's
+ * end, which ends the coefficient loop; its zero lands on coefficient 63, which is still zero whenever an end of
+ * block is read (a value stored at 63 ends the block). One look-up then ends most blocks, with no second branch. */
+static void lj_derive_coefficients(const JHUFF_TBL* source, lj_huff_table* t) {
+    memset(t->coefficient, 0, sizeof(t->coefficient));
+    int p = 0;
+    uint32_t code = 0;
+    for (int length = 1; length <= 16 && length <= LJ_COEF_LOOKAHEAD; length++, code <<= 1) {
+        for (int i = 0; i < source->bits[length]; i++, p++, code++) {
+            int symbol = source->huffval[p], run = symbol >> 4, size = symbol & 15;
+            uint32_t first = code << (LJ_COEF_LOOKAHEAD - length);
+            if (size == 0) {
+                int32_t entry = ((run == 15 ? 15 : LJ_EOB_RUN) << 8) | length;
+                for (uint32_t k = 0; k < (1u << (LJ_COEF_LOOKAHEAD - length)); k++) {
+                    t->coefficient[first + k] = entry;
+                }
+                continue;
+            }
+            if (length + size > LJ_COEF_LOOKAHEAD) {
+                continue;
+            }
+            /* Every value of `size` bits after the code, each over the prefixes that continue it. */
+            int spare = LJ_COEF_LOOKAHEAD - length - size;
+            for (uint32_t bits = 0; bits < (1u << size); bits++) {
+                int32_t v = (int32_t)bits;
+                if (v < (1 << (size - 1))) {
+                    v += 1 - (1 << size);
+                }
+                int32_t entry = (int32_t)((uint32_t)v << 16) | (run << 8) | (length + size);
+                uint32_t base = first | (bits << spare);
+                for (uint32_t k = 0; k < (1u << spare); k++) {
+                    t->coefficient[base + k] = entry;
+                }
+            }
         }
-        int32_t v = (int32_t)(prefix >> (LJ_LOOKAHEAD - length - size)) & ((1 << size) - 1);
-        if (v < (1 << (size - 1))) {
-            v += 1 - (1 << size);
-        }
-        t->coefficient[prefix] = (int32_t)((uint32_t)v << 16) | (run << 8) | (length + size);
     }
 }
 
@@ -354,6 +393,28 @@ static inline int32_t lj_read_value(lj_bits* br, int size) {
 /* At the end of an interval: at most the padding (under a byte) may be left, then RSTn with the expected n. */
 static void lj_restart(j_decompress_ptr cinfo, lj_entropy* e) {
     lj_bits* br = &e->br;
+    if (e->skipping) {
+        /* The skipped rest of the interval ends at the first 0xFF that is neither stuffing (0xFF 0x00) nor fill
+         * before a marker; the bit buffer never reads past that point (lj_fill stops there). */
+        const uint8_t* p = br->next;
+        for (;;) {
+            p = (const uint8_t*)memchr(p, 0xFF, (size_t)(br->end - p));
+            if (p == NULL) {
+                p = br->end;
+                break;
+            }
+            if (p + 1 < br->end && p[1] == 0) {
+                p += 2;
+                continue;
+            }
+            break;
+        }
+        br->next = p;
+        br->count = 0;
+        br->zeros = 0;
+        br->at_marker = 1;
+        e->skipping = 0;
+    }
     if (!br->at_marker || br->count - br->zeros >= 8) {
         lj_corrupt(cinfo, JWRN_EXTRANEOUS_DATA, (br->count - br->zeros) / 8, 0xD0 + e->next_restart);
     }
@@ -382,6 +443,17 @@ static boolean lj_fast_decode_mcu(j_decompress_ptr cinfo, JBLOCKROW* MCU_data) {
         }
         e->restarts_to_go--;
     }
+    unsigned int col = e->mcu_col;
+    e->mcu_col = col + 1 == cinfo->MCUs_per_row ? 0 : col + 1;
+    if (e->skipping) {
+        return TRUE; /* libjpeg has zeroed the MCU buffer; nothing reads this MCU's coefficients */
+    }
+    /* The rest of this interval, this MCU included, lies right of the last needed column in this row: skip it.
+     * (Intervals that run on into the next row are decoded: that row's first MCUs are needed.) */
+    if (col > e->last_needed_col && cinfo->restart_interval != 0 && col + e->restarts_to_go < cinfo->MCUs_per_row) {
+        e->skipping = 1;
+        return TRUE;
+    }
     lj_bits br = e->br; /* a local copy the compiler keeps in registers */
     for (int b = 0; b < cinfo->blocks_in_MCU; b++) {
         JCOEF* block = MCU_data != NULL ? MCU_data[b][0] : NULL;
@@ -403,7 +475,7 @@ static boolean lj_fast_decode_mcu(j_decompress_ptr cinfo, JBLOCKROW* MCU_data) {
             if (br.count < 32) {
                 lj_fill(&br);
             }
-            int32_t whole = ac->coefficient[br.bits >> (64 - LJ_LOOKAHEAD)];
+            int32_t whole = ac->coefficient[br.bits >> (64 - LJ_COEF_LOOKAHEAD)];
             if (whole != 0) {
                 int used = whole & 0xFF;
                 br.bits <<= used;
@@ -466,7 +538,7 @@ static void lj_install_fast_entropy(lj_decoder* d) {
         }
         if (!(derived_ac & (1 << ac))) {
             lj_derive_table(cinfo, cinfo->ac_huff_tbl_ptrs[ac], &e->ac[ac]);
-            lj_derive_coefficients(&e->ac[ac]);
+            lj_derive_coefficients(cinfo->ac_huff_tbl_ptrs[ac], &e->ac[ac]);
             derived_ac |= 1 << ac;
         }
         e->dc_of_block[b] = &e->dc[dc];
@@ -483,6 +555,9 @@ static void lj_install_fast_entropy(lj_decoder* d) {
     e->restarts_to_go = cinfo->restart_interval;
     e->next_restart = 0;
     memset(e->last_dc, 0, sizeof(e->last_dc));
+    e->mcu_col = 0;
+    e->last_needed_col = cinfo->MCUs_per_row - 1;
+    e->skipping = 0;
     cinfo->entropy->decode_mcu = lj_fast_decode_mcu;
 }
 
@@ -578,6 +653,14 @@ static int lj_decode_region(lj_decoder* d, int fast, const uint8_t* data, size_t
     }
     if (crop_w < cinfo->output_width) {
         jpeg_crop_scanline(cinfo, &crop_x, &crop_w);
+        if (cinfo->entropy->decode_mcu == lj_fast_decode_mcu) {
+            /* jpeg_crop_scanline's own last_iMCU_col (jdapistd.c): libjpeg inverse-transforms no MCU right of it. */
+            unsigned int align = (unsigned int)cinfo->min_DCT_scaled_size;
+            if (!(cinfo->comps_in_scan == 1 && cinfo->num_components == 1)) {
+                align *= (unsigned int)cinfo->max_h_samp_factor;
+            }
+            d->entropy.last_needed_col = (crop_x + crop_w + align - 1) / align - 1;
+        }
     }
     size_t pixel = (size_t)cinfo->output_components;
     size_t need = (size_t)crop_w * pixel;

@@ -52,6 +52,84 @@ public sealed class JpegSplicerTests
         }
     }
 
+    public static TheoryData<string, string> SamplingsAndModes()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var name in new[] { "420 301x227", "422 257x190", "444 333x251", "gray 203x149", "sampling440_203x141.jpg", "sampling411_203x141.jpg",
+                                     "n02815834_beaker.JPEG" })
+        {
+            foreach (var mode in new[] { "auto", "1" })
+            {
+                data.Add(name, mode);
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary>
+    /// The margin the splicer adds for chroma upsampling is one pixel, not one MCU: so the rectangle's edges are put at
+    /// every offset within an MCU (and across MCU boundaries), at every scale, for every sampling libjpeg upsamples
+    /// differently (4:2:0 both ways, 4:2:2 across, 4:4:0 down, 4:1:1 by replication), plus random rectangles.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SamplingsAndModes))]
+    public void Splice_RectangleEdgesAtEveryOffsetWithinAnMcu_EqualTheFullDecodeCropped(string name, string mode)
+    {
+        var jpeg = RestartTranscoder.Transcode(JpegTestImages.Variety().Single(v => v.Name == name).Jpeg, RestartMode.Parse(mode));
+        Assert.True(JpegFrame.TryRead(jpeg, out var frame));
+        var splicer = new JpegSplicer();
+        using var decoder = LibLoaderJpeg.Create();
+        var random = new Random(5);
+        var spliced = 0;
+        for (var scale = 1; scale <= 8; scale++)
+        {
+            var (width, height, full) = JpegTestImages.FullDecode(jpeg, scale);
+            var mcuWidth = frame.McuWidth * scale / 8;
+            var mcuHeight = frame.McuHeight * scale / 8;
+            var rectangles = new List<(int X, int Y, int W, int H)>();
+            for (var offset = 0; offset <= (2 * mcuWidth) + 1; offset++)
+            {
+                // Left edge at every offset; the right edge sweeps too (width one MCU, and one pixel).
+                rectangles.Add((offset, height / 3, mcuWidth, Math.Max(1, height / 4)));
+                rectangles.Add((mcuWidth + offset, height / 4, 1, 2));
+            }
+
+            for (var offset = 0; offset <= (2 * mcuHeight) + 1; offset++)
+            {
+                rectangles.Add((width / 3, offset, Math.Max(1, width / 4), mcuHeight));
+                rectangles.Add((width / 4, mcuHeight + offset, 2, 1));
+            }
+
+            for (var k = 0; k < 40; k++)
+            {
+                var x = random.Next(width);
+                var y = random.Next(height);
+                rectangles.Add((x, y, 1 + random.Next(width - x), 1 + random.Next(height - y)));
+            }
+
+            foreach (var (x, y, w, h) in rectangles.Where(r => r.X + r.W <= width && r.Y + r.H <= height))
+            {
+                if (!splicer.TrySplice(jpeg, scale, x, y, w, h, out var splice))
+                {
+                    continue;
+                }
+
+                spliced++;
+                var region = DecodeRegion(decoder, splicer.Output.ToArray(), scale, x - splice.OriginX, y - splice.OriginY, w, h,
+                    (splice.ScaledWidth, splice.ScaledHeight));
+                for (var row = 0; row < h; row++)
+                {
+                    var expected = full.AsSpan((((y + row) * width) + x) * 3, w * 3);
+                    Assert.True(expected.SequenceEqual(region.AsSpan(row * w * 3, w * 3)),
+                        $"{name} {mode} {scale}/8 ({width}x{height}): rectangle {x},{y} {w}x{h} row {row} differs");
+                }
+            }
+        }
+
+        Assert.True(spliced > 100, $"only {spliced} rectangles were spliced");
+    }
+
     [Fact]
     public void Splice_OfACornerCrop_DecodesAFractionOfTheEntropyCodedBytes()
     {
@@ -85,7 +163,8 @@ public sealed class JpegSplicerTests
     {
         var jpeg = RestartTranscoder.Transcode(JpegTestImages.Encode(301, 227, SkiaSharp.SKJpegEncoderDownsample.Downsample420), RestartMode.Rows);
         Assert.False(new JpegSplicer().TrySplice(jpeg, 8, 0, 0, 301, 227, out _));
-        Assert.False(new JpegSplicer().TrySplice(jpeg, 8, 16, 16, 301 - 32, 227 - 32, out _)); // 4:2:0 at 8/8: the margin reaches every edge
+        Assert.False(new JpegSplicer().TrySplice(jpeg, 8, 1, 1, 301 - 2, 227 - 2, out _)); // 4:2:0 at 8/8: the one-pixel margin reaches every edge
+        Assert.True(new JpegSplicer().TrySplice(jpeg, 8, 16, 16, 301 - 32, 227 - 32, out _)); // but not across an MCU boundary
         Assert.True(new JpegSplicer().TrySplice(jpeg, 4, 8, 8, 151 - 16, 114 - 16, out _)); // at 4/8 chroma is not upsampled: no margin
     }
 
