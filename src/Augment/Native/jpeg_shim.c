@@ -261,6 +261,11 @@ static void lj_derive_table(j_decompress_ptr cinfo, const JHUFF_TBL* source, lj_
         }
         t->valoffset[length] = p - (int32_t)code;
         for (int i = 0; i < n; i++, p++, code++) {
+            /* Checked before the code indexes the table (libjpeg's start_pass has refused such tables already:
+             * this keeps the writes in bounds whatever reaches here; lj_derive_coefficients relies on it too). */
+            if (code >= (1u << length)) {
+                lj_corrupt(cinfo, JERR_BAD_HUFF_TABLE, 0, 0);
+            }
             if (length <= LJ_LOOKAHEAD) {
                 uint32_t first = code << (LJ_LOOKAHEAD - length);
                 uint32_t count = 1u << (LJ_LOOKAHEAD - length);
