@@ -48,6 +48,17 @@ public sealed class CpuSampleDecoder : IDisposable
     /// </summary>
     public bool SpliceRestartIntervals { get; set; } = true;
 
+    /// <summary>
+    /// Write float32 output past the caches (non-temporal stores, where aligned; default false): for destinations that
+    /// nobody reads again soon, such as a loader's batch slots (see <see cref="Cpu.BlockResampler.StreamingStores"/>).
+    /// The values written are the same.
+    /// </summary>
+    public bool StreamingStores
+    {
+        get => _block.StreamingStores;
+        set => _block.StreamingStores = value;
+    }
+
     /// <summary>Samples decoded so far, how many took the spliced path and how many entropy-coded bytes they read.</summary>
     public SpliceStatistics Statistics => _statistics;
 

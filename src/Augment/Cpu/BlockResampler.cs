@@ -51,6 +51,14 @@ internal sealed class BlockResampler
     }
 
     /// <summary>
+    /// Store the output with non-temporal stores (past the caches) where it is 32-byte aligned: for destinations that
+    /// are not read again soon, such as a loader's batch slots, each larger than the last-level cache. It saves the
+    /// read-for-ownership of every output line: loader-bench train +3%, eval +2% (medians of 4 alternating runs);
+    /// augment-bench, whose one destination stays in cache, -2%.
+    /// </summary>
+    public bool StreamingStores { get; set; }
+
+    /// <summary>
     /// Output rows <c>y .. y + 7</c> from the region (rows <paramref name="stride"/> bytes apart; columns before
     /// <paramref name="skip"/> are never read), flipped, normalized and stored into <paramref name="destination"/>.
     /// </summary>
@@ -187,16 +195,18 @@ internal sealed class BlockResampler
         var plane = width * spec.Height;
         for (var c = 0; c < 3; c++)
         {
-            StorePlane(_planes.AsSpan(c * width * Rows, width * Rows), sample.Slice((c * plane) + (y * width), Rows * width), width);
+            StorePlane(_planes.AsSpan(c * width * Rows, width * Rows), sample.Slice((c * plane) + (y * width), Rows * width), width, StreamingStores);
         }
     }
 
-    /// <summary>One channel: pixel i's eight rows at <c>source[i * 8 ..]</c> into eight rows of <paramref name="width"/>.</summary>
-    private static unsafe void StorePlane(ReadOnlySpan<float> source, Span<float> rows, int width)
+    /// <summary>One channel: pixel i's eight rows at <c>source[i * 8 ..]</c> into eight rows of <paramref name="width"/>;
+    /// with <paramref name="streaming"/>, non-temporal where the rows are 32-byte aligned (whole 8-pixel steps).</summary>
+    private static unsafe void StorePlane(ReadOnlySpan<float> source, Span<float> rows, int width, bool streaming)
     {
         fixed (float* s = source)
         fixed (float* d = rows)
         {
+            streaming &= ((nuint)d % 32) == 0 && width % 8 == 0;
             var i = 0;
             for (; i + 8 <= width; i += 8)
             {
@@ -210,6 +220,19 @@ internal sealed class BlockResampler
                 var a6 = Avx.LoadVector256(p + 48);
                 var a7 = Avx.LoadVector256(p + 56);
                 Transpose(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                if (streaming)
+                {
+                    Avx.StoreAlignedNonTemporal(d + i, a0);
+                    Avx.StoreAlignedNonTemporal(d + width + i, a1);
+                    Avx.StoreAlignedNonTemporal(d + (2 * width) + i, a2);
+                    Avx.StoreAlignedNonTemporal(d + (3 * width) + i, a3);
+                    Avx.StoreAlignedNonTemporal(d + (4 * width) + i, a4);
+                    Avx.StoreAlignedNonTemporal(d + (5 * width) + i, a5);
+                    Avx.StoreAlignedNonTemporal(d + (6 * width) + i, a6);
+                    Avx.StoreAlignedNonTemporal(d + (7 * width) + i, a7);
+                    continue;
+                }
+
                 Avx.Store(d + i, a0);
                 Avx.Store(d + width + i, a1);
                 Avx.Store(d + (2 * width) + i, a2);
@@ -218,6 +241,12 @@ internal sealed class BlockResampler
                 Avx.Store(d + (5 * width) + i, a5);
                 Avx.Store(d + (6 * width) + i, a6);
                 Avx.Store(d + (7 * width) + i, a7);
+            }
+
+            if (streaming)
+            {
+                // Non-temporal stores are weakly ordered: fenced before anything can publish the sample to a reader.
+                Sse.StoreFence();
             }
 
             for (; i < width; i++)

@@ -40,7 +40,8 @@ internal sealed class RecordSampleSource : ISampleSource
 
     private sealed class Worker(RecordSampleSource source) : ISampleWorker
     {
-        private readonly CpuSampleDecoder _decoder = new();
+        // Each sample goes straight into its batch slot, which the consumer reads only later: stores past the caches.
+        private readonly CpuSampleDecoder _decoder = new() { StreamingStores = true };
         private byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
         private SpliceStatistics _reported;
 

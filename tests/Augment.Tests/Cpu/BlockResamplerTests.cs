@@ -64,6 +64,51 @@ public sealed class BlockResamplerTests
         }
     }
 
+    /// <summary>Non-temporal stores write the same floats as ordinary ones, into a 32-byte aligned destination (the
+    /// streaming path) and into one 4 bytes off (which must fall back to ordinary stores, not fault).</summary>
+    [Theory]
+    [InlineData(0, 224)]
+    [InlineData(4, 224)]
+    [InlineData(0, 61)] // not whole 8-pixel steps: ordinary stores
+    public unsafe void Run_StreamingStores_WriteExactlyWhatOrdinaryStoresWrite(int misalignment, int outWidth)
+    {
+        var spec = new OutputSpec(outWidth, 32, PixelType.Float32, PixelLayout.Nchw, [0.4f, 0.5f, 0.6f], [0.2f, 0.25f, 0.3f]);
+        Assert.SkipUnless(BlockResampler.IsSupported(spec), "The block resampler needs AVX2 and FMA.");
+        var random = new Random(misalignment + outWidth);
+        const int regionWidth = 300, regionHeight = 200;
+        var region = new byte[regionWidth * 3 * regionHeight];
+        random.NextBytes(region);
+        var horizontal = new AxisCoefficients();
+        var vertical = new AxisCoefficients();
+        horizontal.Compute(0.25, regionWidth - 0.5, outWidth, 0, regionWidth);
+        vertical.Compute(0.5, regionHeight - 1, spec.Height, 0, regionHeight);
+        var scale = Vector128.Create(0.01f, 0.02f, 0.03f, 0f);
+        var bias = Vector128.Create(-1f, -1.5f, -2f, 0f);
+
+        byte[] Run(Span<byte> destination, bool streaming)
+        {
+            var block = new BlockResampler { StreamingStores = streaming };
+            block.Begin(regionWidth * 3, horizontal, outWidth);
+            for (var y = 0; y < spec.Height; y += BlockResampler.Rows)
+            {
+                block.Run(region, regionWidth * 3, 0, regionWidth * 3, vertical, horizontal, y, true, scale, bias, spec, destination);
+            }
+
+            return destination.ToArray();
+        }
+
+        byte[] ordinary = Run(new byte[spec.BytesPerSample], streaming: false);
+        byte* memory = (byte*)NativeMemory.AlignedAlloc((nuint)(spec.BytesPerSample + 64), 64);
+        try
+        {
+            Assert.Equal(ordinary, Run(new Span<byte>(memory + misalignment, spec.BytesPerSample), streaming: true));
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(memory);
+        }
+    }
+
     [Fact]
     public void Transpose_SwapsRowsAndColumns()
     {
