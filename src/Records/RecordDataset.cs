@@ -363,7 +363,8 @@ public sealed class RecordDataset : IDisposable
 
     private static RecordDataset OpenPlainShards(string directory, RecordReadOptions options, List<string> leftOut)
     {
-        PlainShards plain = IndexPlainShards(directory, options.VerifyCrc, trustOwnIndexes: true);
+        // Shards without our index (TensorFlow's ImageNet build writes 1,024 of them) are scanned one per core.
+        PlainShards plain = IndexPlainShards(directory, options.VerifyCrc, trustOwnIndexes: true, threads: Environment.ProcessorCount);
         string[] names = [.. plain.Paths.Select(Path.GetFileName).OfType<string>()];
         string? whole = System.IO.Directory.Exists(Path.Combine(directory, ShardNaming.WorkFolderName))
             ? $"it is make-records output ({ShardNaming.WorkFolderName}/) whose run did not finish"
