@@ -401,10 +401,10 @@ public sealed class RecordDataset : IDisposable
     /// <paramref name="trustOwnIndexes"/> and it matches the file's size; other shards are read front to back (with
     /// <paramref name="hash"/>, each one's SHA-256 computed from those same reads: make-records index), up to
     /// <paramref name="threads"/> at once. When several shards are bad, the error is the first one's (by name), as a
-    /// one-at-a-time scan would report; <paramref name="scanned"/> is told each scanned shard's size as it finishes.
+    /// one-at-a-time scan would report; <paramref name="progress"/> counts the shards' bytes as each one finishes.
     /// </summary>
     internal static PlainShards IndexPlainShards(string directory, bool verifyCrc, bool trustOwnIndexes, long maxPixels = long.MaxValue, bool hash = false,
-                                                 int threads = 1, Action<long>? scanned = null)
+                                                 int threads = 1, ScanProgress? progress = null)
     {
         string[] paths = [.. System.IO.Directory.EnumerateFiles(directory).Where(ShardNaming.LooksLikeShard).Order(StringComparer.Ordinal)];
         if (paths.Length == 0)
@@ -413,6 +413,7 @@ public sealed class RecordDataset : IDisposable
                 $"{directory}: no {ShardNaming.ManifestFileName} and no TFRecord files (*.tfrecord, *.tfrecords, NAME-00000-of-00001)");
         }
 
+        progress?.Listed(paths.Sum(p => new FileInfo(p).Length));
         var indexes = new ShardIndex?[paths.Length];
         var scans = new ScannedShard?[paths.Length];
         var failures = new System.Runtime.ExceptionServices.ExceptionDispatchInfo?[paths.Length];
@@ -429,8 +430,9 @@ public sealed class RecordDataset : IDisposable
                 else
                 {
                     scans[s] = ShardScanner.Scan(paths[s], verifyCrc, maxPixels, hash);
-                    scanned?.Invoke(scans[s]!.Index.ShardBytes);
                 }
+
+                progress?.Finished((indexes[s] ?? scans[s]!.Index).ShardBytes);
             }
             catch (Exception e)
             {

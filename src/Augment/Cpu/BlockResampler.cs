@@ -220,27 +220,14 @@ internal sealed class BlockResampler
                 var a6 = Avx.LoadVector256(p + 48);
                 var a7 = Avx.LoadVector256(p + 56);
                 Transpose(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
-                if (streaming)
-                {
-                    Avx.StoreAlignedNonTemporal(d + i, a0);
-                    Avx.StoreAlignedNonTemporal(d + width + i, a1);
-                    Avx.StoreAlignedNonTemporal(d + (2 * width) + i, a2);
-                    Avx.StoreAlignedNonTemporal(d + (3 * width) + i, a3);
-                    Avx.StoreAlignedNonTemporal(d + (4 * width) + i, a4);
-                    Avx.StoreAlignedNonTemporal(d + (5 * width) + i, a5);
-                    Avx.StoreAlignedNonTemporal(d + (6 * width) + i, a6);
-                    Avx.StoreAlignedNonTemporal(d + (7 * width) + i, a7);
-                    continue;
-                }
-
-                Avx.Store(d + i, a0);
-                Avx.Store(d + width + i, a1);
-                Avx.Store(d + (2 * width) + i, a2);
-                Avx.Store(d + (3 * width) + i, a3);
-                Avx.Store(d + (4 * width) + i, a4);
-                Avx.Store(d + (5 * width) + i, a5);
-                Avx.Store(d + (6 * width) + i, a6);
-                Avx.Store(d + (7 * width) + i, a7);
+                Put(d + i, a0, streaming);
+                Put(d + width + i, a1, streaming);
+                Put(d + (2 * width) + i, a2, streaming);
+                Put(d + (3 * width) + i, a3, streaming);
+                Put(d + (4 * width) + i, a4, streaming);
+                Put(d + (5 * width) + i, a5, streaming);
+                Put(d + (6 * width) + i, a6, streaming);
+                Put(d + (7 * width) + i, a7, streaming);
             }
 
             if (streaming)
@@ -256,6 +243,21 @@ internal sealed class BlockResampler
                     d[(r * width) + i] = s[(i * Rows) + r];
                 }
             }
+        }
+    }
+
+    /// <summary>One vector of output: non-temporal (past the caches) or ordinary; <paramref name="streaming"/> is the
+    /// same for a whole plane, so the branch is always predicted.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Put(float* address, Vector256<float> value, bool streaming)
+    {
+        if (streaming)
+        {
+            Avx.StoreAlignedNonTemporal(address, value);
+        }
+        else
+        {
+            Avx.Store(address, value);
         }
     }
 

@@ -1,4 +1,5 @@
 using Loader.Records.Index;
+using Loader.Records.Reading;
 using Loader.Records.Jpeg;
 
 namespace Loader.Records.Writing;
@@ -15,14 +16,13 @@ namespace Loader.Records.Writing;
 /// </summary>
 public sealed class RecordIndexer(int threads = 0)
 {
-    private long _bytesDone;
-    private long _totalBytes;
+    private readonly ScanProgress _progress = new();
 
     /// <summary>Bytes of TFRecord files to scan: known once they are listed (0 before). Safe to read from any thread.</summary>
-    public long TotalBytes => Interlocked.Read(ref _totalBytes);
+    public long TotalBytes => _progress.TotalBytes;
 
     /// <summary>Bytes of the shards scanned so far (counted as each shard finishes).</summary>
-    public long BytesDone => Interlocked.Read(ref _bytesDone);
+    public long BytesDone => _progress.BytesDone;
 
     /// <summary>Shards scanned at once; 0: one per core.</summary>
     public int Threads { get; } = threads > 0 ? threads : Environment.ProcessorCount;
@@ -35,13 +35,8 @@ public sealed class RecordIndexer(int threads = 0)
         // A manifest from an earlier run must not outlive a failed one: it is written again, last.
         string manifestPath = Path.Combine(directory, ShardNaming.ManifestFileName);
         File.Delete(manifestPath);
-        if (Directory.Exists(directory))
-        {
-            Interlocked.Exchange(ref _totalBytes, Directory.EnumerateFiles(directory).Where(ShardNaming.LooksLikeShard).Sum(f => new FileInfo(f).Length));
-        }
-
         RecordDataset.PlainShards plain = RecordDataset.IndexPlainShards(directory, verifyCrc: true, trustOwnIndexes: false, maxPixels, hash: true,
-                                                                         Threads, bytes => Interlocked.Add(ref _bytesDone, bytes));
+                                                                         Threads, _progress);
         if (ShardNaming.NumberingProblem(plain.Paths.Select(Path.GetFileName).OfType<string>()) is { } missing)
         {
             throw new RecordFormatException(directory, null, -1, $"{missing}: an incomplete set gets no manifest");
