@@ -61,14 +61,28 @@ internal static partial class LibLoaderJpeg
     [LibraryImport(LibraryName, EntryPoint = "loader_jpeg_set_strict")]
     public static partial void SetStrict(JpegDecompressorHandle decoder, int strict);
 
+    /// <summary>libjpeg's own entropy decoder for every file: the tests' reference (<see cref="SetFastEntropy"/>).</summary>
+    public const int EntropyLibjpeg = 0;
+
+    /// <summary>The shim's Huffman decoder, one MCU after another (<see cref="SetFastEntropy"/>).</summary>
+    public const int EntropyFast = 1;
+
+    /// <summary>The shim's Huffman decoder, two MCU rows at a time where the intervals tile the rows: the default.</summary>
+    public const int EntropyPaired = 2;
+
     /// <summary>
-    /// On (the default), JPEGs with restart intervals are entropy-decoded by the shim's own Huffman decoder, which keeps
-    /// a fast path through restart markers (libjpeg-turbo 2.1 drops to its slow path for any file with restart
-    /// intervals); the coefficients, so the pixels, are the same. Off, libjpeg decodes everything itself: the tests'
-    /// reference.
+    /// How JPEGs with restart intervals are entropy-decoded. By default (<see cref="EntropyPaired"/>) the shim's own
+    /// Huffman decoder does it, which keeps a fast path through restart markers (libjpeg-turbo 2.1 drops to its slow
+    /// path for any file with restart intervals) and decodes each MCU row together with the row below it, symbol by
+    /// symbol in turn, so that two independent bit streams keep the CPU busy; the coefficients, so the pixels, are the
+    /// same. <see cref="EntropyLibjpeg"/>: libjpeg decodes everything itself, the tests' reference.
     /// </summary>
     [LibraryImport(LibraryName, EntryPoint = "loader_jpeg_set_fast_entropy")]
-    public static partial void SetFastEntropy(JpegDecompressorHandle decoder, int on);
+    public static partial void SetFastEntropy(JpegDecompressorHandle decoder, int mode);
+
+    /// <summary>How many MCU rows the decoder's last decode read in pairs (diagnostics for tests and benchmarks).</summary>
+    [LibraryImport(LibraryName, EntryPoint = "loader_jpeg_paired_rows")]
+    public static partial int PairedRows(JpegDecompressorHandle decoder);
 
     /// <summary>
     /// Row slack of the in-place decode: rows start up to one iMCU (4x horizontal sampling x 8 pixels = 32) left of x,

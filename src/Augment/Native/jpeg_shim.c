@@ -70,6 +70,23 @@ typedef struct {
     const uint8_t* end;
 } lj_bits;
 
+/* Where one reader is in the entropy-coded data, with the state a restart marker resets. */
+typedef struct {
+    lj_bits br;
+    unsigned int restarts_to_go;
+    int next_restart;
+    int32_t last_dc[MAX_COMPS_IN_SCAN];
+    int skipping; /* the rest of this interval is being skipped */
+} lj_stream;
+
+/* lj_fast_decode_mcu's modes (loader_jpeg_set_fast_entropy). */
+#define LJ_ENTROPY_LIBJPEG 0 /* libjpeg's own decoder */
+#define LJ_ENTROPY_FAST 1    /* this file's decoder, one MCU after another */
+#define LJ_ENTROPY_PAIRED 2  /* the same, two MCU rows at a time (the default; see lj_begin_pair) */
+
+/* The ahead row's coefficients (lj_begin_pair) are held for one MCU row: no pairing for rows of more blocks. */
+#define LJ_AHEAD_MAX_BLOCKS 65536
+
 /* The restart-aware entropy decoder's state (see lj_fast_decode_mcu). */
 typedef struct {
     lj_huff_table dc[NUM_HUFF_TBLS];
@@ -77,17 +94,25 @@ typedef struct {
     const lj_huff_table* dc_of_block[D_MAX_BLOCKS_IN_MCU];
     const lj_huff_table* ac_of_block[D_MAX_BLOCKS_IN_MCU];
     int ac_needed[D_MAX_BLOCKS_IN_MCU];
-    lj_bits br;
-    unsigned int restarts_to_go;
-    int next_restart;
-    int32_t last_dc[MAX_COMPS_IN_SCAN];
+    lj_stream now;   /* the reader of the MCU row libjpeg asks for */
+    lj_stream ahead; /* while a row is paired, the reader of the row below it */
     int failed; /* the last decode stopped at corrupt data this decoder found */
-    /* Where the next MCU lies in its row, and the last MCU column the output needs (jpeg_crop_scanline: libjpeg
+    /* Where the next MCU lies, and the last MCU column the output needs (jpeg_crop_scanline: libjpeg
      * inverse-transforms no MCU right of it). The rest of an interval that lies wholly right of it in one row is
-     * not decoded at all: the next restart marker is found by a byte scan instead (lj_restart). */
+     * not decoded at all: the next restart marker is found by a byte scan instead (lj_interval_end). */
     unsigned int mcu_col;
+    unsigned int mcu_row;
     unsigned int last_needed_col;
-    int skipping; /* the rest of this interval is being skipped */
+    /* Paired rows (lj_begin_pair): a row is decoded together with the row below it when both are needed. */
+    int pair_rows;              /* the intervals tile the rows and the ahead buffer is there */
+    unsigned int last_pair_row; /* the last MCU row libjpeg is sure to ask for: rows below it are not decoded ahead */
+    int pairing;                /* row mcu_row is being decoded together with the next one */
+    int ahead_ready;            /* row mcu_row was decoded with the row above: its blocks are in ahead_blocks */
+    const uint8_t* ahead_start; /* the restart marker that begins the ahead row: where `now` must end its row */
+    JBLOCK* ahead_blocks;       /* one MCU row of coefficients (blocks_in_MCU per MCU) */
+    size_t ahead_capacity;      /* in blocks */
+    unsigned int paired_rows;   /* MCU rows decoded in pairs by the last decode (loader_jpeg_paired_rows) */
+    JBLOCK scratch;             /* where ACs that are not kept are written (lj_ac_target) */
 } lj_entropy;
 
 typedef struct {
@@ -96,7 +121,7 @@ typedef struct {
     JSAMPLE* row;          /* one scanline of the cropped width (4 samples per pixel for CMYK) */
     size_t row_capacity;
     lj_entropy entropy;
-    int fast_entropy;      /* use lj_fast_decode_mcu for files with restart intervals (default; see loader_jpeg_set_fast_entropy) */
+    int fast_entropy;      /* LJ_ENTROPY_*: how files with restart intervals are entropy-decoded (loader_jpeg_set_fast_entropy) */
 } lj_decoder;
 
 static void lj_error_exit(j_common_ptr cinfo) {
@@ -145,7 +170,7 @@ lj_decoder* loader_jpeg_create(void) {
     }
     jpeg_create_decompress(&d->cinfo);
     d->cinfo.mem->max_memory_to_use = LJ_DECODE_MEMORY_LIMIT;
-    d->fast_entropy = 1;
+    d->fast_entropy = LJ_ENTROPY_PAIRED;
     return d;
 }
 
@@ -155,6 +180,7 @@ void loader_jpeg_destroy(lj_decoder* d) {
     }
     jpeg_destroy_decompress(&d->cinfo);
     free(d->row);
+    free(d->entropy.ahead_blocks);
     free(d);
 }
 
@@ -167,11 +193,17 @@ void loader_jpeg_set_strict(lj_decoder* d, int strict) {
     }
 }
 
-/* Off, libjpeg's own entropy decoder decodes every file (the tests' reference for the fast one). */
-void loader_jpeg_set_fast_entropy(lj_decoder* d, int on) {
+/* 0: libjpeg's own entropy decoder decodes every file (the tests' reference for the fast one); 1: the fast one, one
+ * MCU after another; 2 (the default): the fast one, two MCU rows at a time where it can (lj_begin_pair). */
+void loader_jpeg_set_fast_entropy(lj_decoder* d, int mode) {
     if (d != NULL) {
-        d->fast_entropy = on != 0;
+        d->fast_entropy = mode <= 0 ? LJ_ENTROPY_LIBJPEG : mode == 1 ? LJ_ENTROPY_FAST : LJ_ENTROPY_PAIRED;
     }
+}
+
+/* How many MCU rows the last decode read in pairs (diagnostics: benchmarks and tests see that pairing happened). */
+int loader_jpeg_paired_rows(const lj_decoder* d) {
+    return d != NULL ? (int)d->entropy.paired_rows : 0;
 }
 
 static int lj_begin(lj_decoder* d, const uint8_t* data, size_t size) {
@@ -395,126 +427,300 @@ static inline int32_t lj_read_value(lj_bits* br, int size) {
     return v + (~positive & (int32_t)(1u - (1u << size)));
 }
 
-/* At the end of an interval: at most the padding (under a byte) may be left, then RSTn with the expected n. */
-static void lj_restart(j_decompress_ptr cinfo, lj_entropy* e) {
-    lj_bits* br = &e->br;
-    if (e->skipping) {
-        /* The skipped rest of the interval ends at the first 0xFF that is neither stuffing (0xFF 0x00) nor fill
-         * before a marker; the bit buffer never reads past that point (lj_fill stops there). */
-        const uint8_t* p = br->next;
-        for (;;) {
-            p = (const uint8_t*)memchr(p, 0xFF, (size_t)(br->end - p));
-            if (p == NULL) {
-                p = br->end;
-                break;
-            }
-            if (p + 1 < br->end && p[1] == 0) {
-                p += 2;
-                continue;
-            }
-            break;
+/* The first 0xFF at or after p that is not stuffing (0xFF 0x00): where the entropy-coded data before a marker ends
+ * (end when there is none). */
+static const uint8_t* lj_next_marker(const uint8_t* p, const uint8_t* end) {
+    for (;;) {
+        p = (const uint8_t*)memchr(p, 0xFF, (size_t)(end - p));
+        if (p == NULL) {
+            return end;
         }
-        br->next = p;
+        if (p + 1 < end && p[1] == 0) {
+            p += 2;
+            continue;
+        }
+        return p;
+    }
+}
+
+/* At the end of an interval: at most the padding (under a byte) may be left. Returns where the marker after it
+ * begins. A skipped tail (lj_mcu_wanted) ends at the next marker; the bit buffer never reads past it (lj_fill stops
+ * there). */
+static const uint8_t* lj_interval_end(j_decompress_ptr cinfo, lj_stream* s) {
+    lj_bits* br = &s->br;
+    if (s->skipping) {
+        br->next = lj_next_marker(br->next, br->end);
         br->count = 0;
         br->zeros = 0;
         br->at_marker = 1;
-        e->skipping = 0;
+        s->skipping = 0;
     }
     if (!br->at_marker || br->count - br->zeros >= 8) {
-        lj_corrupt(cinfo, JWRN_EXTRANEOUS_DATA, (br->count - br->zeros) / 8, 0xD0 + e->next_restart);
+        lj_corrupt(cinfo, JWRN_EXTRANEOUS_DATA, (br->count - br->zeros) / 8, 0xD0 + s->next_restart);
     }
-    const uint8_t* p = br->next;
+    return br->next;
+}
+
+/* At the end of an interval: the padding, then RSTn with the expected n; the next interval starts afresh. */
+static void lj_restart(j_decompress_ptr cinfo, lj_stream* s) {
+    lj_bits* br = &s->br;
+    const uint8_t* marker = lj_interval_end(cinfo, s);
+    const uint8_t* p = marker;
     while (p < br->end && *p == 0xFF) {
         p++;
     }
-    if (p == br->next || p >= br->end || *p != 0xD0 + e->next_restart) {
-        lj_corrupt(cinfo, JWRN_MUST_RESYNC, p < br->end ? *p : 0, e->next_restart);
+    if (p == marker || p >= br->end || *p != 0xD0 + s->next_restart) {
+        lj_corrupt(cinfo, JWRN_MUST_RESYNC, p < br->end ? *p : 0, s->next_restart);
     }
     br->next = p + 1;
     br->bits = 0;
     br->count = 0;
     br->zeros = 0;
     br->at_marker = 0;
-    e->next_restart = (e->next_restart + 1) & 7;
-    e->restarts_to_go = cinfo->restart_interval;
-    memset(e->last_dc, 0, sizeof(e->last_dc));
+    s->next_restart = (s->next_restart + 1) & 7;
+    s->restarts_to_go = cinfo->restart_interval;
+    memset(s->last_dc, 0, sizeof(s->last_dc));
+}
+
+/* Whether MCU `col` of stream s is to be decoded: reads the restart marker before it, and skips the rest of an
+ * interval that lies wholly right of the last needed column in its row. (Intervals that run on into the next row
+ * are decoded: that row's first MCUs are needed.) A skipped MCU is left as libjpeg zeroed it; nothing reads its
+ * coefficients. */
+static inline int lj_mcu_wanted(j_decompress_ptr cinfo, lj_entropy* e, lj_stream* s, unsigned int col) {
+    if (cinfo->restart_interval != 0) {
+        if (s->restarts_to_go == 0) {
+            lj_restart(cinfo, s);
+        }
+        s->restarts_to_go--;
+    }
+    if (s->skipping) {
+        return 0;
+    }
+    if (col > e->last_needed_col && cinfo->restart_interval != 0 && col + s->restarts_to_go < cinfo->MCUs_per_row) {
+        s->skipping = 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* A block's DC coefficient: the difference to the component's last one. The caller has buffered 32 bits. */
+static inline void lj_decode_dc(j_decompress_ptr cinfo, lj_bits* br, const lj_huff_table* dc, int32_t* last_dc,
+                                JCOEF* block) {
+    int s = lj_decode_symbol(cinfo, br, dc);
+    int32_t diff = s != 0 ? lj_read_value(br, s) : 0;
+    /* Unsigned: a corrupt stream of +-2047 differences may wrap, harmlessly, as libjpeg's int does. */
+    *last_dc = (int32_t)((uint32_t)*last_dc + (uint32_t)diff);
+    if (block != NULL) {
+        block[0] = (JCOEF)*last_dc;
+    }
+}
+
+/* One AC symbol of a block at zigzag position k (1..63); returns the position after it, 64 or more at the block's end.
+ * The value is always stored (no branch per symbol): where libjpeg keeps no ACs, the caller passes a scratch block. */
+static inline int lj_decode_ac(j_decompress_ptr cinfo, lj_bits* br, const lj_huff_table* ac, JCOEF* block, int k) {
+    if (br->count < 32) {
+        lj_fill(br);
+    }
+    int32_t whole = ac->coefficient[br->bits >> (64 - LJ_COEF_LOOKAHEAD)];
+    if (whole != 0) {
+        int used = whole & 0xFF;
+        br->bits <<= used;
+        br->count -= used;
+        k += (whole >> 8) & 0xFF;
+        block[lj_natural_order[k]] = (JCOEF)(whole >> 16);
+        return k + 1;
+    }
+    int s = lj_decode_symbol(cinfo, br, ac);
+    int run = s >> 4;
+    s &= 15;
+    if (s != 0) {
+        k += run;
+        block[lj_natural_order[k]] = (JCOEF)lj_read_value(br, s);
+        return k + 1;
+    }
+    return run == 15 ? k + 16 : 64; /* ZRL: 16 zeros; any other zero-size symbol: end of block */
+}
+
+/* Where block n's ACs go: the block, or the scratch block when the block is not stored (a skipped row) or libjpeg
+ * keeps no ACs for its component (1/8 scale). */
+static inline JCOEF* lj_ac_target(lj_entropy* e, JCOEF* block, int n) {
+    return block != NULL && e->ac_needed[n] ? block : e->scratch;
+}
+
+/* Reading a zero appended past the last real bit means the interval's data ended before its MCUs did. */
+static inline void lj_check_zeros(j_decompress_ptr cinfo, const lj_bits* br) {
+    if (br->count < br->zeros) {
+        lj_corrupt(cinfo, JWRN_HIT_MARKER, 0, 0);
+    }
+}
+
+/* One MCU of stream s into blocks (NULL: decoded, not stored). */
+static void lj_decode_one(j_decompress_ptr cinfo, lj_entropy* e, lj_stream* s, JBLOCKROW* blocks) {
+    lj_bits br = s->br; /* a local copy the compiler keeps in registers */
+    for (int b = 0; b < cinfo->blocks_in_MCU; b++) {
+        JCOEF* block = blocks != NULL ? blocks[b][0] : NULL;
+        if (br.count < 32) {
+            lj_fill(&br);
+        }
+        lj_decode_dc(cinfo, &br, e->dc_of_block[b], &s->last_dc[cinfo->MCU_membership[b]], block);
+        const lj_huff_table* ac = e->ac_of_block[b];
+        JCOEF* target = lj_ac_target(e, block, b);
+        for (int k = 1; k < 64;) {
+            k = lj_decode_ac(cinfo, &br, ac, target, k);
+        }
+    }
+    lj_check_zeros(cinfo, &br);
+    s->br = br;
+}
+
+/* The MCU in the same column of two streams (two rows), symbol by symbol in turn: each symbol's decode waits on the
+ * one before it in its own stream (the bit position), so one stream alone leaves most of the CPU idle; two
+ * independent ones fill it. `ahead` is the second stream's row buffer (stored always). */
+static void lj_decode_two(j_decompress_ptr cinfo, lj_entropy* e, JBLOCKROW* blocks, JBLOCK* ahead) {
+    lj_bits a = e->now.br, b = e->ahead.br;
+    for (int n = 0; n < cinfo->blocks_in_MCU; n++) {
+        JCOEF* block_a = blocks != NULL ? blocks[n][0] : NULL;
+        JCOEF* block_b = ahead[n];
+        int ci = cinfo->MCU_membership[n];
+        if (a.count < 32) {
+            lj_fill(&a);
+        }
+        if (b.count < 32) {
+            lj_fill(&b);
+        }
+        lj_decode_dc(cinfo, &a, e->dc_of_block[n], &e->now.last_dc[ci], block_a);
+        lj_decode_dc(cinfo, &b, e->dc_of_block[n], &e->ahead.last_dc[ci], block_b);
+        const lj_huff_table* ac = e->ac_of_block[n];
+        JCOEF* target_a = lj_ac_target(e, block_a, n);
+        JCOEF* target_b = lj_ac_target(e, block_b, n);
+        int ka = 1, kb = 1;
+        while (ka < 64 && kb < 64) {
+            ka = lj_decode_ac(cinfo, &a, ac, target_a, ka);
+            kb = lj_decode_ac(cinfo, &b, ac, target_b, kb);
+        }
+        while (ka < 64) {
+            ka = lj_decode_ac(cinfo, &a, ac, target_a, ka);
+        }
+        while (kb < 64) {
+            kb = lj_decode_ac(cinfo, &b, ac, target_b, kb);
+        }
+    }
+    lj_check_zeros(cinfo, &a);
+    lj_check_zeros(cinfo, &b);
+    e->now.br = a;
+    e->ahead.br = b;
+}
+
+/*
+ * Pairs MCU row mcu_row with the row below it, at the row's first MCU: a second reader starts at the restart marker
+ * that begins the next row (found by a byte scan over this row's intervals), and each MCU of this row is decoded
+ * together with the MCU below it (lj_decode_two), whose coefficients wait in ahead_blocks until libjpeg asks for that
+ * row. Where the scan finds no such marker (corrupt data, the image's last row) the row is decoded alone, and the
+ * decoder reports what is wrong when it gets there. When this row ends, its reader must end exactly at that marker
+ * (lj_end_pair): every interval is still checked as lj_restart checks it.
+ *
+ * Only when the intervals tile the rows (make-records and the splicer write nothing else) and both rows are needed:
+ * a row libjpeg does not ask for is never decoded, so corrupt data below the region cannot fail a decode.
+ */
+static void lj_begin_pair(j_decompress_ptr cinfo, lj_entropy* e) {
+    lj_stream* now = &e->now;
+    if (now->restarts_to_go == 0) {
+        lj_restart(cinfo, now);
+    }
+    if (now->br.count != 0 || now->restarts_to_go != cinfo->restart_interval) {
+        return; /* not at an interval's first bit: the row does not begin an interval */
+    }
+    unsigned int intervals = cinfo->MCUs_per_row / cinfo->restart_interval;
+    const uint8_t* end = now->br.end;
+    const uint8_t* p = now->br.next;
+    for (unsigned int i = 0;; i++) {
+        p = lj_next_marker(p, end);
+        if (p == end) {
+            return;
+        }
+        if (i + 1 == intervals) {
+            break;
+        }
+        while (p < end && *p == 0xFF) {
+            p++;
+        }
+        if (p >= end || *p < 0xD0 || *p > 0xD7) {
+            return;
+        }
+        p++;
+    }
+    lj_stream* ahead = &e->ahead;
+    memset(ahead, 0, sizeof(*ahead));
+    ahead->br.next = p;
+    ahead->br.end = end;
+    ahead->br.at_marker = 1; /* at the marker: its first MCU reads it (lj_restart) */
+    ahead->restarts_to_go = 0;
+    ahead->next_restart = (int)((now->next_restart + intervals - 1) & 7);
+    e->ahead_start = p;
+    memset(e->ahead_blocks, 0, (size_t)cinfo->MCUs_per_row * (size_t)cinfo->blocks_in_MCU * sizeof(JBLOCK));
+    e->pairing = 1;
+    e->paired_rows += 2;
+}
+
+/* The paired row's last MCU is decoded: its reader must have ended where the ahead row begins, and the ahead reader
+ * (now at the end of the ahead row) carries on from there. */
+static void lj_end_pair(j_decompress_ptr cinfo, lj_entropy* e) {
+    const uint8_t* marker = lj_interval_end(cinfo, &e->now);
+    if (marker != e->ahead_start) {
+        lj_corrupt(cinfo, JWRN_EXTRANEOUS_DATA, (int)(e->ahead_start - marker), 0xD0 + e->now.next_restart);
+    }
+    e->now = e->ahead;
+    e->pairing = 0;
+    e->ahead_ready = 1;
 }
 
 static boolean lj_fast_decode_mcu(j_decompress_ptr cinfo, JBLOCKROW* MCU_data) {
     lj_entropy* e = &((lj_decoder*)cinfo)->entropy;
-    if (cinfo->restart_interval != 0) {
-        if (e->restarts_to_go == 0) {
-            lj_restart(cinfo, e);
-        }
-        e->restarts_to_go--;
-    }
     unsigned int col = e->mcu_col;
-    e->mcu_col = col + 1 == cinfo->MCUs_per_row ? 0 : col + 1;
-    if (e->skipping) {
-        return TRUE; /* libjpeg has zeroed the MCU buffer; nothing reads this MCU's coefficients */
-    }
-    /* The rest of this interval, this MCU included, lies right of the last needed column in this row: skip it.
-     * (Intervals that run on into the next row are decoded: that row's first MCUs are needed.) */
-    if (col > e->last_needed_col && cinfo->restart_interval != 0 && col + e->restarts_to_go < cinfo->MCUs_per_row) {
-        e->skipping = 1;
+    int row_end = col + 1 == cinfo->MCUs_per_row;
+    e->mcu_col = row_end ? 0 : col + 1;
+    if (e->ahead_ready) {
+        if (MCU_data != NULL) {
+            const JBLOCK* decoded = e->ahead_blocks + (size_t)col * (size_t)cinfo->blocks_in_MCU;
+            for (int b = 0; b < cinfo->blocks_in_MCU; b++) {
+                memcpy(MCU_data[b], decoded[b], sizeof(JBLOCK));
+            }
+        }
+        if (row_end) {
+            e->ahead_ready = 0;
+            e->mcu_row++;
+        }
         return TRUE;
     }
-    lj_bits br = e->br; /* a local copy the compiler keeps in registers */
-    for (int b = 0; b < cinfo->blocks_in_MCU; b++) {
-        JCOEF* block = MCU_data != NULL ? MCU_data[b][0] : NULL;
-        const lj_huff_table* dc = e->dc_of_block[b];
-        const lj_huff_table* ac = e->ac_of_block[b];
-        if (br.count < 32) {
-            lj_fill(&br);
-        }
-        int s = lj_decode_symbol(cinfo, &br, dc);
-        int32_t diff = s != 0 ? lj_read_value(&br, s) : 0;
-        int ci = cinfo->MCU_membership[b];
-        /* Unsigned: a corrupt stream of +-2047 differences may wrap, harmlessly, as libjpeg's int does. */
-        e->last_dc[ci] = (int32_t)((uint32_t)e->last_dc[ci] + (uint32_t)diff);
-        if (block != NULL) {
-            block[0] = (JCOEF)e->last_dc[ci];
-        }
-        int store = block != NULL && e->ac_needed[b];
-        for (int k = 1; k < 64; k++) {
-            if (br.count < 32) {
-                lj_fill(&br);
-            }
-            int32_t whole = ac->coefficient[br.bits >> (64 - LJ_COEF_LOOKAHEAD)];
-            if (whole != 0) {
-                int used = whole & 0xFF;
-                br.bits <<= used;
-                br.count -= used;
-                k += (whole >> 8) & 0xFF;
-                if (store) {
-                    block[lj_natural_order[k]] = (JCOEF)(whole >> 16);
-                }
-                continue;
-            }
-            s = lj_decode_symbol(cinfo, &br, ac);
-            int run = s >> 4;
-            s &= 15;
-            if (s != 0) {
-                k += run;
-                int32_t value = lj_read_value(&br, s);
-                if (store) {
-                    block[lj_natural_order[k]] = (JCOEF)value;
-                }
-            } else {
-                if (run != 15) {
-                    break;
-                }
-                k += 15;
-            }
-        }
+    if (col == 0 && e->pair_rows && e->mcu_row < e->last_pair_row) {
+        lj_begin_pair(cinfo, e);
     }
-    /* Reading a zero appended past the last real bit means the interval's data ended before its MCUs did. */
-    if (br.count < br.zeros) {
-        lj_corrupt(cinfo, JWRN_HIT_MARKER, 0, 0);
+    int wanted = lj_mcu_wanted(cinfo, e, &e->now, col);
+    if (e->pairing) {
+        int wanted_ahead = lj_mcu_wanted(cinfo, e, &e->ahead, col);
+        JBLOCK* ahead = e->ahead_blocks + (size_t)col * (size_t)cinfo->blocks_in_MCU;
+        if (wanted && wanted_ahead) {
+            lj_decode_two(cinfo, e, MCU_data, ahead);
+        } else if (wanted_ahead) {
+            JBLOCKROW rows[D_MAX_BLOCKS_IN_MCU];
+            for (int b = 0; b < cinfo->blocks_in_MCU; b++) {
+                rows[b] = ahead + b;
+            }
+            lj_decode_one(cinfo, e, &e->ahead, rows);
+        } else if (wanted) {
+            lj_decode_one(cinfo, e, &e->now, MCU_data);
+        }
+        if (row_end) {
+            lj_end_pair(cinfo, e);
+        }
+    } else if (wanted) {
+        lj_decode_one(cinfo, e, &e->now, MCU_data);
     }
-    e->br = br;
-    cinfo->src->next_input_byte = br.next;
-    cinfo->src->bytes_in_buffer = (size_t)(br.end - br.next);
+    if (row_end) {
+        e->mcu_row++;
+    }
+    cinfo->src->next_input_byte = e->now.br.next;
+    cinfo->src->bytes_in_buffer = (size_t)(e->now.br.end - e->now.br.next);
     return TRUE;
 }
 
@@ -551,18 +757,28 @@ static void lj_install_fast_entropy(lj_decoder* d) {
         /* libjpeg's rule (jdhuff.c, start_pass_huff_decoder): no ACs for a 1/8-size component. */
         e->ac_needed[b] = component->component_needed && component->DCT_scaled_size > 1;
     }
-    e->br.next = cinfo->src->next_input_byte;
-    e->br.end = e->br.next + cinfo->src->bytes_in_buffer;
-    e->br.bits = 0;
-    e->br.count = 0;
-    e->br.zeros = 0;
-    e->br.at_marker = 0;
-    e->restarts_to_go = cinfo->restart_interval;
-    e->next_restart = 0;
-    memset(e->last_dc, 0, sizeof(e->last_dc));
+    memset(&e->now, 0, sizeof(e->now));
+    e->now.br.next = cinfo->src->next_input_byte;
+    e->now.br.end = e->now.br.next + cinfo->src->bytes_in_buffer;
+    e->now.restarts_to_go = cinfo->restart_interval;
     e->mcu_col = 0;
+    e->mcu_row = 0;
     e->last_needed_col = cinfo->MCUs_per_row - 1;
-    e->skipping = 0;
+    e->pairing = 0;
+    e->ahead_ready = 0;
+    e->paired_rows = 0;
+    e->last_pair_row = cinfo->MCU_rows_in_scan > 0 ? cinfo->MCU_rows_in_scan - 1 : 0;
+    e->pair_rows = 0;
+    size_t row_blocks = (size_t)cinfo->MCUs_per_row * (size_t)cinfo->blocks_in_MCU;
+    if (d->fast_entropy == LJ_ENTROPY_PAIRED && cinfo->restart_interval != 0 &&
+        cinfo->MCUs_per_row % cinfo->restart_interval == 0 && row_blocks <= LJ_AHEAD_MAX_BLOCKS) {
+        if (row_blocks > e->ahead_capacity) {
+            free(e->ahead_blocks);
+            e->ahead_blocks = (JBLOCK*)malloc(row_blocks * sizeof(JBLOCK));
+            e->ahead_capacity = e->ahead_blocks != NULL ? row_blocks : 0;
+        }
+        e->pair_rows = e->ahead_blocks != NULL; /* without the buffer, rows are decoded one at a time */
+    }
     cinfo->entropy->decode_mcu = lj_fast_decode_mcu;
 }
 
@@ -630,6 +846,17 @@ static int lj_decode_region(lj_decoder* d, int fast, const uint8_t* data, size_t
         lj_set_message(d, message, message_capacity, "decode rectangle lies outside the scaled image");
         jpeg_abort_decompress(cinfo);
         return LJ_ERROR_ARGUMENT;
+    }
+    if (cinfo->entropy->decode_mcu == lj_fast_decode_mcu) {
+        /* The last MCU row libjpeg must decode: the one that holds the region's last line (an iMCU row is
+         * max_v_samp_factor blocks of min_DCT_scaled_size lines; a one-component scan has v_samp_factor MCU rows in
+         * it). Rows below it are never decoded ahead (lj_begin_pair). */
+        unsigned int imcu_lines = (unsigned int)(cinfo->max_v_samp_factor * cinfo->min_DCT_scaled_size);
+        unsigned int mcu_rows = cinfo->comps_in_scan == 1 ? (unsigned int)cinfo->cur_comp_info[0]->v_samp_factor : 1;
+        unsigned int last = ((unsigned int)(y + h - 1) / imcu_lines + 1) * mcu_rows - 1;
+        if (last < d->entropy.last_pair_row) {
+            d->entropy.last_pair_row = last;
+        }
     }
 
     /* jpeg_crop_scanline moves the left edge down to an iMCU boundary and widens the row to match. Fancy chroma

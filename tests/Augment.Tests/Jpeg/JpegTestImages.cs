@@ -41,12 +41,12 @@ internal static class JpegTestImages
 
     /// <summary>
     /// The whole image decoded by the shim at scale/8, RGB, rows tightly packed; by libjpeg's own entropy decoder unless
-    /// <paramref name="fastEntropy"/> (the reference the shim's fast one is checked against).
+    /// another <paramref name="entropy"/> mode is asked for (libjpeg's is the reference the shim's are checked against).
     /// </summary>
-    public static unsafe (int Width, int Height, byte[] Pixels) FullDecode(byte[] jpeg, int scale, bool fastEntropy = false)
+    public static unsafe (int Width, int Height, byte[] Pixels) FullDecode(byte[] jpeg, int scale, int entropy = LibLoaderJpeg.EntropyLibjpeg)
     {
         using var decoder = LibLoaderJpeg.Create();
-        LibLoaderJpeg.SetFastEntropy(decoder, fastEntropy ? 1 : 0);
+        LibLoaderJpeg.SetFastEntropy(decoder, entropy);
         var message = new byte[256];
         int w, h;
         fixed (byte* data = jpeg)
