@@ -36,6 +36,25 @@ public class PeerRunnerTests
         }
     }
 
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(1, 3)]
+    [InlineData(2, 6)]
+    public void Run_WarmupEpochs_AreWholeUntimedEpochs(int warmupEpochs, long batches)
+    {
+        if (PeerSupport.WhyNotAvailable() is { } reason)
+        {
+            Assert.Skip(reason);
+        }
+
+        using var dir = new TempDirectory();
+        PeerSupport.WriteImages(dir.Path, Sizes); // 5 images in batches of 2: 3 batches per epoch
+        PeerResult result = PeerRunner.Run(PeerSupport.Python, PeerSupport.LoaderScript, PeerPipelines.OpenCv, dir.Path, workers: 1, batchSize: 2,
+                                           epochs: 1, eval: true, warmupEpochs);
+        Assert.Equal(batches, result.WarmupBatches);
+        Assert.Equal(Sizes.Length, result.TimedImages);
+    }
+
     [Fact]
     public void Run_AFolderWithoutImages_FailsWithOneLineNamingThePeer()
     {

@@ -19,7 +19,13 @@ internal static class CompareCommand
         var images = new Option<string>("--images") { Description = "The same images as a JPEG folder, read by the peers", Required = true };
         var threads = new Option<string>("--threads") { Description = "Comma-separated thread counts: our decode threads = the peers' DataLoader workers", DefaultValueFactory = _ => "1,2" };
         var batch = new Option<int>("--batch") { Description = "Batch size, ours and the peers'", DefaultValueFactory = _ => 256 };
-        var epochs = new Option<int>("--epochs") { Description = "Timed epochs per measurement (after one untimed warm-up epoch)", DefaultValueFactory = _ => 2 };
+        var epochs = new Option<int>("--epochs") { Description = "Timed epochs per measurement (after the untimed warm-up epochs)", DefaultValueFactory = _ => 2 };
+        var warmup = new Option<int>("--warmup-epochs")
+        {
+            Description = "Untimed epochs first, ours and the peers' alike. On the 500-image sample, .NET's tiered JIT is still " +
+                          "compiling during the first three epochs of a process; 4 measures both loaders in their steady state",
+            DefaultValueFactory = _ => 1,
+        };
         var modes = new Option<string>("--modes") { Description = "train (random-resized crop 224 + flip), eval (resize 256 + center crop 224), or both", DefaultValueFactory = _ => "train,eval" };
         var peers = new Option<string>("--peers") { Description = "Comma-separated peer pipelines to measure", DefaultValueFactory = _ => string.Join(',', PeerPipelines.All) };
         var output = new Option<string>("--out") { Description = "Folder for compare.json and compare.png", DefaultValueFactory = _ => "loader-bench-compare" };
@@ -29,7 +35,7 @@ internal static class CompareCommand
         var command = new Command("compare", "Our loader against PyTorch DataLoader peers (torchvision + PIL, torchvision.io, OpenCV with INTER_AREA and with INTER_LINEAR), same images, same run. " +
                                              ExitCodes.Text)
         {
-            data, images, threads, batch, epochs, modes, peers, output, python, script, repeat,
+            data, images, threads, batch, epochs, warmup, modes, peers, output, python, script, repeat,
         };
         command.SetAction(parse =>
         {
@@ -61,6 +67,11 @@ internal static class CompareCommand
                 return Usage("--batch, --epochs and --repeat must be positive");
             }
 
+            if (parse.GetValue(warmup) < 0)
+            {
+                return Usage("--warmup-epochs must be 0 or more");
+            }
+
             if (!Directory.Exists(parse.GetValue(data)))
             {
                 return Usage($"record directory not found: {parse.GetValue(data)}");
@@ -72,7 +83,8 @@ internal static class CompareCommand
             }
 
             return Run(parse.GetValue(data)!, parse.GetValue(images)!, threadCounts, modeNames, peerNames, parse.GetValue(batch),
-                       parse.GetValue(epochs), parse.GetValue(repeat), parse.GetValue(output)!, parse.GetValue(python)!, peerScript);
+                       parse.GetValue(epochs), parse.GetValue(warmup), parse.GetValue(repeat), parse.GetValue(output)!, parse.GetValue(python)!,
+                       peerScript);
         });
         return command;
     }
@@ -102,7 +114,7 @@ internal static class CompareCommand
     }
 
     private static int Run(string data, string images, int[] threadCounts, string[] modes, string[] peers, int batch, int epochs,
-                           int repeat, string outDir, string python, string peerScript)
+                           int warmupEpochs, int repeat, string outDir, string python, string peerScript)
     {
         // Each configuration is measured `repeat` times, ours and then each peer back to back, so that all see the
         // same machine load; the medians are reported.
@@ -115,10 +127,11 @@ internal static class CompareCommand
             {
                 bool eval = config.Mode == "eval";
                 AnsiConsole.MarkupLineInterpolated($"[grey]round {round}/{repeat}, {config.Mode}, {config.Threads} thread(s)/worker(s)[/]");
-                ours[config].Add(BenchRunner.Run(new BenchSettings(data, batch, config.Threads, epochs, eval)));
+                ours[config].Add(BenchRunner.Run(new BenchSettings(data, batch, config.Threads, epochs, eval, WarmupEpochs: warmupEpochs)));
                 foreach (string peer in peers)
                 {
-                    theirs[config][peer].Add(PeerRunner.Run(python, peerScript, peer, images, config.Threads, batch, epochs, eval).ImagesPerSecond);
+                    theirs[config][peer].Add(PeerRunner.Run(python, peerScript, peer, images, config.Threads, batch, epochs, eval, warmupEpochs)
+                        .ImagesPerSecond);
                 }
             }
         }
@@ -128,7 +141,11 @@ internal static class CompareCommand
             .. configurations.Select(config => CompareRow.Create(
                 config.Mode, config.Threads, [.. ours[config].Select(r => r.ImagesPerSecond)],
                 [.. peers.Select(p => (p, (IReadOnlyList<double>)theirs[config][p]))],
-                ours[config].Max(r => r.RssMaxMegabytes), ours[config][0].SlotMegabytes)),
+                ours[config].Max(r => r.RssMaxMegabytes), ours[config][0].SlotMegabytes) with
+            {
+                WarmupEpochs = warmupEpochs,
+                TimedEpochs = epochs,
+            }),
         ];
 
         if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < 160)

@@ -25,6 +25,14 @@ internal sealed record CompareRow(
     [property: JsonPropertyName("ours_rss_mb_max")] double OursRssMegabytes,
     [property: JsonPropertyName("slot_mb")] double SlotMegabytes)
 {
+    /// <summary>Untimed epochs before each measurement, ours and the peers' alike (compare --warmup-epochs).</summary>
+    [JsonPropertyName("warmup_epochs")]
+    public int WarmupEpochs { get; init; } = 1;
+
+    /// <summary>Timed epochs of each measurement (compare --epochs).</summary>
+    [JsonPropertyName("timed_epochs")]
+    public int TimedEpochs { get; init; } = 2;
+
     /// <summary>
     /// Medians of the runs, and the ratios: ours over each peer's median, and over the fastest peer's (the largest
     /// median; the first listed on a tie). Ratios are rounded to two places, as printed.

@@ -5,9 +5,12 @@ namespace Loader.Tools.Bench;
 /// <summary>One run of a peer, as its JSON line reports it.</summary>
 internal sealed record PeerResult(string Pipeline, double ImagesPerSecond, long TimedImages, int Workers)
 {
+    /// <summary>Batches the untimed warm-up consumed (<c>warmup_batches_consumed</c>; 0 where the script does not say).</summary>
+    public long WarmupBatches { get; init; }
+
     /// <summary>
     /// The last line of <paramref name="output"/> that starts with '{' (the script prints its figures last), read
-    /// for <c>images_per_s</c>, <c>timed_images</c>, <c>workers</c> and <c>pipeline</c> (absent from the older
+    /// for <c>images_per_s</c>, <c>timed_images</c>, <c>workers</c>, <c>warmup_batches_consumed</c> and <c>pipeline</c> (the last two absent from the older
     /// script: then <see cref="PeerPipelines.TorchvisionPil"/>). Anything else is a one-line
     /// <see cref="FormatException"/> that names <paramref name="source"/>.
     /// </summary>
@@ -34,7 +37,10 @@ internal sealed record PeerResult(string Pipeline, double ImagesPerSecond, long 
                 ? p.GetString()!
                 : PeerPipelines.TorchvisionPil;
             return new PeerResult(pipeline, imagesPerSecond, root.GetProperty("timed_images").GetInt64(),
-                                  root.GetProperty("workers").GetInt32());
+                                  root.GetProperty("workers").GetInt32())
+            {
+                WarmupBatches = root.TryGetProperty("warmup_batches_consumed", out JsonElement w) ? w.GetInt64() : 0,
+            };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {

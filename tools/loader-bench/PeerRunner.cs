@@ -10,7 +10,7 @@ internal static class PeerRunner
                                     "python3-pil python3-numpy python3-opencv)";
 
     public static PeerResult Run(string python, string script, string pipeline, string imagesDirectory, int workers,
-                                 int batchSize, int epochs, bool eval)
+                                 int batchSize, int epochs, bool eval, int warmupEpochs = 1)
     {
         var start = new ProcessStartInfo(python)
         {
@@ -23,7 +23,8 @@ internal static class PeerRunner
                      script, "--pipeline", pipeline, "--data", imagesDirectory,
                      "--workers", workers.ToString(CultureInfo.InvariantCulture),
                      "--batch", batchSize.ToString(CultureInfo.InvariantCulture),
-                     "--epochs", epochs.ToString(CultureInfo.InvariantCulture), "--warmup-batches", "1",
+                     "--epochs", epochs.ToString(CultureInfo.InvariantCulture),
+                     "--warmup-epochs", warmupEpochs.ToString(CultureInfo.InvariantCulture),
                  })
         {
             start.ArgumentList.Add(argument);

@@ -35,8 +35,9 @@ Dataset layout
     synset (text before the first '_') in sorted order of distinct synsets.
 
 Timing
-  The first --warmup-batches K batches are untimed; the warm-up then drains the
-  rest of the epoch it is in (also untimed), so that every timed epoch starts
+  The first --warmup-batches K batches are untimed (--warmup-epochs N: the
+  first N epochs, i.e. K = (N - 1) x batches per epoch + 1); the warm-up then
+  drains the rest of the epoch it is in (also untimed), so that every timed epoch starts
   from a normal epoch boundary (breaking a persistent-worker iterator mid-epoch
   would make the next iter() wait for the abandoned prefetched batches).  Then
   --epochs E full epochs are timed, each from iter(loader) to the last batch
@@ -387,6 +388,8 @@ def main():
     ap.add_argument('--batch', type=int, default=256)
     ap.add_argument('--epochs', type=int, default=2)
     ap.add_argument('--warmup-batches', type=int, default=1)
+    ap.add_argument('--warmup-epochs', type=int, default=None,
+                    help='untimed whole epochs first (overrides --warmup-batches; 0: none)')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--prefetch-factor', type=int, default=2, help='DataLoader default is 2')
     g = ap.add_mutually_exclusive_group()
@@ -411,6 +414,8 @@ def main():
     loader = DataLoader(ds, batch_size=args.batch, shuffle=True, num_workers=args.workers,
                         pin_memory=False, drop_last=False, generator=gen, **kw)
     bpe = len(loader)
+    if args.warmup_epochs is not None:
+        args.warmup_batches = (args.warmup_epochs - 1) * bpe + 1 if args.warmup_epochs > 0 else 0
 
     # Warm-up: K batches, then drain the rest of that epoch (untimed).
     t0 = time.perf_counter()
