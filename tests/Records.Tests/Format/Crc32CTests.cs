@@ -70,6 +70,30 @@ public class Crc32CTests
     }
 
     [Fact]
+    public void Compute_SmallLanePathMatchesScalarReference_EveryLengthAroundItsBlocks()
+    {
+        // What is left under a 6144-byte block runs in 384-byte blocks of three 128-byte lanes (records of ~1.3 KB take
+        // only this path): every length from under one small block to past four, alone and after large blocks.
+        var random = new Random(13);
+        byte[] data = new byte[(2 * 6144) + 2000];
+        random.NextBytes(data);
+        foreach (int large in new[] { 0, 6144, 2 * 6144 })
+        {
+            for (int length = large + 370; length <= large + 1560; length++)
+            {
+                for (int start = 0; start < 3; start++)
+                {
+                    ReadOnlySpan<byte> span = data.AsSpan(start, length);
+                    Assert.Equal(Crc32C.ComputeScalar(span), Crc32C.Compute(span));
+                }
+            }
+        }
+
+        // A small block continues the state of a large one and of an Append.
+        Assert.Equal(Crc32C.ComputeScalar(data.AsSpan(0, 6144 + 384)), Crc32C.Append(Crc32C.Compute(data.AsSpan(0, 100)), data.AsSpan(100, 6044 + 384)));
+    }
+
+    [Fact]
     public void Append_EqualsComputeOfConcatenation()
     {
         byte[] data = Enumerable.Range(0, 1000).Select(i => (byte)(i * 31)).ToArray();

@@ -130,6 +130,15 @@ public class DatasetVerifierBlockTests
     [InlineData("{0}\t")]
     [InlineData("1 {1}")]                          // wrong offset
     [InlineData("first line only")]
+    [InlineData("no final newline")]
+    [InlineData("{0}  ")]                          // spaces after the second number
+    [InlineData("{0}\n   ")]                       // a line of spaces only
+    [InlineData("{0}x")]
+    [InlineData("{1}")]                            // one number
+    [InlineData("{1} ")]
+    [InlineData("9223372036854775807 {1}")]        // long.MaxValue: a number, the wrong offset
+    [InlineData("9223372036854775808 {1}")]        // one beyond
+    [InlineData("0 9223372036854775808")]
     public void Verify_DaliIndex_AcceptsAndRefusesWhatTheLibraryParserDoes(string shape)
     {
         using var dir = new TempDirectory();
@@ -145,6 +154,7 @@ public class DatasetVerifierBlockTests
         {
             "as written" => written,
             "first line only" => first + "\n",
+            "no final newline" => written.TrimEnd('\n'),
             _ => string.Format(System.Globalization.CultureInfo.InvariantCulture, shape, first, first.Split(' ')[1]) + "\n" + rest,
         };
         File.WriteAllText(dali, text); // UTF-8 without BOM unless the text starts with U+FEFF
