@@ -49,6 +49,15 @@ public sealed class CpuSampleDecoder : IDisposable
     public bool SpliceRestartIntervals { get; set; } = true;
 
     /// <summary>
+    /// How the shim entropy-decodes JPEGs with restart intervals (<see cref="LibLoaderJpeg.SetFastEntropy"/>; the
+    /// default is <see cref="LibLoaderJpeg.EntropyPaired"/>). Internal for the benchmark, which times the modes.
+    /// </summary>
+    internal int EntropyMode
+    {
+        set => LibLoaderJpeg.SetFastEntropy(_decompressor, value);
+    }
+
+    /// <summary>
     /// Write float32 output past the caches (non-temporal stores, where aligned; default false): for destinations that
     /// nobody reads again soon, such as a loader's batch slots (see <see cref="Cpu.BlockResampler.StreamingStores"/>).
     /// The values written are the same.

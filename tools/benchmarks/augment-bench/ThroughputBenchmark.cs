@@ -14,6 +14,8 @@ namespace Loader.Tools.AugmentBench;
 /// <item>train_roi_decode_only: train_transform without the resize/flip/normalize (to see what those cost);</item>
 /// <item>train_transform_spliced, eval_transform_spliced: the same transforms on the files transcoded in memory with
 /// restart intervals (what make-records --restart-interval writes), decoded through the splicer.</item>
+/// <item>train_transform_spliced_one_row: train_transform_spliced with the shim's entropy decoder reading one MCU row
+/// at a time instead of two (<see cref="Loader.Augment.Interop.LibLoaderJpeg.EntropyFast"/>): what the paired rows earn.</item>
 /// </list>
 /// The unspliced passes run with splicing off (today's path even for an original that has restart markers). Then
 /// the splicer alone: microseconds to build a training crop's sub-JPEG, and to scan every interval of a file (the
@@ -59,6 +61,7 @@ internal static class ThroughputBenchmark
         using var decoder = new CpuSampleDecoder { SpliceRestartIntervals = false };
         using var trainSpliced = new CpuSampleDecoder();
         using var evalSpliced = new CpuSampleDecoder();
+        using var trainSplicedOneRow = new CpuSampleDecoder { EntropyMode = Loader.Augment.Interop.LibLoaderJpeg.EntropyFast };
         var splicer = new JpegSplicer();
         var epoch = 0;
 
@@ -94,6 +97,8 @@ internal static class ThroughputBenchmark
 
         void EvalSpliced(int i) => EvalOn(evalSpliced, transcoded, i);
 
+        void TrainSplicedOneRow(int i) => TrainOn(trainSplicedOneRow, transcoded, i);
+
         // Warm-up: JIT, scratch buffers, page cache.
         for (var i = 0; i < files.Length; i++)
         {
@@ -102,10 +107,12 @@ internal static class ThroughputBenchmark
             Eval(i);
             TrainSpliced(i);
             EvalSpliced(i);
+            TrainSplicedOneRow(i);
         }
 
-        string[] names = ["turbojpeg_full_decode", "train_transform", "eval_transform", "train_roi_decode_only", "train_transform_spliced", "eval_transform_spliced"];
-        Action<int>[] work = [Baseline, Train, Eval, TrainDecodeOnly, TrainSpliced, EvalSpliced];
+        string[] names = ["turbojpeg_full_decode", "train_transform", "eval_transform", "train_roi_decode_only", "train_transform_spliced", "eval_transform_spliced",
+                          "train_transform_spliced_one_row"];
+        Action<int>[] work = [Baseline, Train, Eval, TrainDecodeOnly, TrainSpliced, EvalSpliced, TrainSplicedOneRow];
         if (onlyPass is not null)
         {
             // For a profiler (perf record): this one pass alone, rounds x seconds, after the same warm-up.
@@ -229,6 +236,9 @@ internal static class ThroughputBenchmark
             train_spliced_vs_full_decode_cpu_per_round = cpuResults["train_transform_spliced"].Zip(cpuResults["turbojpeg_full_decode"], (t, b) => Math.Round(t / b, 3)).ToArray(),
             eval_spliced_vs_full_decode_cpu = Math.Round(Median(cpuResults["eval_transform_spliced"]) / cpuBaseline, 3),
             train_spliced_vs_train = Math.Round(Median(results["train_transform_spliced"]) / Median(results["train_transform"]), 3),
+            train_spliced_paired_vs_one_row = Math.Round(Median(results["train_transform_spliced"]) / Median(results["train_transform_spliced_one_row"]), 3),
+            train_spliced_paired_vs_one_row_cpu_per_round = cpuResults["train_transform_spliced"]
+                .Zip(cpuResults["train_transform_spliced_one_row"], (t, b) => Math.Round(t / b, 3)).ToArray(),
             eval_spliced_vs_eval = Math.Round(Median(results["eval_transform_spliced"]) / Median(results["eval_transform"]), 3),
             splicing_train = Splicing(trainSpliced.Statistics),
             splicing_eval = Splicing(evalSpliced.Statistics),
