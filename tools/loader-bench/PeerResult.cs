@@ -10,8 +10,9 @@ internal sealed record PeerResult(string Pipeline, double ImagesPerSecond, long 
 
     /// <summary>
     /// The last line of <paramref name="output"/> that starts with '{' (the script prints its figures last), read
-    /// for <c>images_per_s</c>, <c>timed_images</c>, <c>workers</c>, <c>warmup_batches_consumed</c> and <c>pipeline</c> (the last two absent from the older
-    /// script: then <see cref="PeerPipelines.TorchvisionPil"/>). Anything else is a one-line
+    /// for <c>images_per_s</c>, <c>timed_images</c>, <c>workers</c>, <c>pipeline</c> and <c>warmup_batches_consumed</c>
+    /// (the last two are absent from the older script: then <see cref="PeerPipelines.TorchvisionPil"/> and 0). Anything
+    /// else is a one-line
     /// <see cref="FormatException"/> that names <paramref name="source"/>.
     /// </summary>
     public static PeerResult Parse(string output, string source)
