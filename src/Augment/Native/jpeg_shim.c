@@ -697,18 +697,11 @@ static boolean lj_fast_decode_mcu(j_decompress_ptr cinfo, JBLOCKROW* MCU_data) {
     }
     int wanted = lj_mcu_wanted(cinfo, e, &e->now, col);
     if (e->pairing) {
-        int wanted_ahead = lj_mcu_wanted(cinfo, e, &e->ahead, col);
-        JBLOCK* ahead = e->ahead_blocks + (size_t)col * (size_t)cinfo->blocks_in_MCU;
-        if (wanted && wanted_ahead) {
-            lj_decode_two(cinfo, e, MCU_data, ahead);
-        } else if (wanted_ahead) {
-            JBLOCKROW rows[D_MAX_BLOCKS_IN_MCU];
-            for (int b = 0; b < cinfo->blocks_in_MCU; b++) {
-                rows[b] = ahead + b;
-            }
-            lj_decode_one(cinfo, e, &e->ahead, rows);
-        } else if (wanted) {
-            lj_decode_one(cinfo, e, &e->now, MCU_data);
+        /* The two rows have the same intervals column for column (they tile the rows), so the ahead reader reads its
+         * restart markers and skips its tail at exactly the MCUs this one does: one answer serves both. */
+        (void)lj_mcu_wanted(cinfo, e, &e->ahead, col);
+        if (wanted) {
+            lj_decode_two(cinfo, e, MCU_data, e->ahead_blocks + (size_t)col * (size_t)cinfo->blocks_in_MCU);
         }
         if (row_end) {
             lj_end_pair(cinfo, e);

@@ -40,14 +40,7 @@ public sealed class JpegSplicerTests
                 Assert.InRange(splice.EntropyBytes, 1, splice.SourceEntropyBytes - 1);
                 Assert.InRange(x - splice.OriginX, 0, splice.ScaledWidth - w);
                 Assert.InRange(y - splice.OriginY, 0, splice.ScaledHeight - h);
-                var region = DecodeRegion(decoder, splicer.Output.ToArray(), scale, x - splice.OriginX, y - splice.OriginY, w, h,
-                    (splice.ScaledWidth, splice.ScaledHeight));
-                for (var row = 0; row < h; row++)
-                {
-                    var expected = full.AsSpan((((y + row) * width) + x) * 3, w * 3);
-                    Assert.True(expected.SequenceEqual(region.AsSpan(row * w * 3, w * 3)),
-                        $"{name} {mode} {scale}/8 ({width}x{height}): rectangle {x},{y} {w}x{h} row {row} differs");
-                }
+                AssertSpliceEqualsFullDecode(decoder, splicer, splice, scale, full, width, (x, y, w, h), $"{name} {mode} {scale}/8 ({width}x{height})");
             }
         }
     }
@@ -116,18 +109,25 @@ public sealed class JpegSplicerTests
                 }
 
                 spliced++;
-                var region = DecodeRegion(decoder, splicer.Output.ToArray(), scale, x - splice.OriginX, y - splice.OriginY, w, h,
-                    (splice.ScaledWidth, splice.ScaledHeight));
-                for (var row = 0; row < h; row++)
-                {
-                    var expected = full.AsSpan((((y + row) * width) + x) * 3, w * 3);
-                    Assert.True(expected.SequenceEqual(region.AsSpan(row * w * 3, w * 3)),
-                        $"{name} {mode} {scale}/8 ({width}x{height}): rectangle {x},{y} {w}x{h} row {row} differs");
-                }
+                AssertSpliceEqualsFullDecode(decoder, splicer, splice, scale, full, width, (x, y, w, h), $"{name} {mode} {scale}/8 ({width}x{height})");
             }
         }
 
         Assert.True(spliced > 100, $"only {spliced} rectangles were spliced");
+    }
+
+    /// <summary>The splicer's sub-JPEG decoded at the rectangle's place in it equals the full decode's rectangle, row by row.</summary>
+    private static void AssertSpliceEqualsFullDecode(JpegDecompressorHandle decoder, JpegSplicer splicer, SpliceResult splice, int scale, byte[] full,
+                                                     int width, (int X, int Y, int W, int H) r, string label)
+    {
+        var region = DecodeRegion(decoder, splicer.Output.ToArray(), scale, r.X - splice.OriginX, r.Y - splice.OriginY, r.W, r.H,
+            (splice.ScaledWidth, splice.ScaledHeight));
+        for (var row = 0; row < r.H; row++)
+        {
+            var expected = full.AsSpan((((r.Y + row) * width) + r.X) * 3, r.W * 3);
+            Assert.True(expected.SequenceEqual(region.AsSpan(row * r.W * 3, r.W * 3)),
+                $"{label}: rectangle {r.X},{r.Y} {r.W}x{r.H} row {row} differs");
+        }
     }
 
     [Fact]
