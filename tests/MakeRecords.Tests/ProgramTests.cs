@@ -28,6 +28,7 @@ public class ProgramTests
         bytes[bytes.Length / 2] ^= 0x01;
         File.WriteAllBytes(shard, bytes);
         Assert.Equal(1, Program.Main(["verify", records]));
+        Assert.Equal(1, Program.Main(["verify", records, "--no-sha256"])); // the record's CRC still fails
         Assert.Equal(2, Program.Main(["--input", dir.Combine("missing"), "--output", dir.Combine("x")]));
     }
 
@@ -75,7 +76,7 @@ public class ProgramTests
     }
 
     [Theory]
-    [InlineData("verify", new[] { "--allow-partial", "--max-pixels", "--threads" })]
+    [InlineData("verify", new[] { "--allow-partial", "--max-pixels", "--no-sha256", "--threads" })]
     [InlineData("index", new[] { "--name", "--max-pixels" })]
     [InlineData("inspect", new[] { "--record" })]
     public void Main_Help_ListsExitCodesAndEachOptionWithItsDefault(string command, string[] options)

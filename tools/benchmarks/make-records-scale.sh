@@ -6,11 +6,14 @@
 #   2. the same command again: every shard is complete, so the rerun only scans, plans and checks checkpoints;
 #   3. verify against `cat shards > /dev/null` on the same files, the page cache dropped before each (when
 #      /proc/sys/vm/drop_caches is writable; "cacheDropped" says whether it was), alternating, median of ROUNDS.
+#      Also `verify --no-sha256` (records, CRCs and indexes without the shards' SHA-256), in the same rounds.
 #   4. with BASELINE_DLL set (another build of make-records.dll, e.g. main's): its verify too, in the same rounds,
 #      alternating with ours, so before and after come from one run on one machine state.
 # Usage: bash tools/benchmarks/make-records-scale.sh [N]. Run under the cpu lock; a benchmark, not a test.
 # Knobs: SCRATCH (default /tmp/make-records-scale; deleted afterwards unless KEEP=1), ROUNDS (3), THREADS (all cores),
-# ARTIFACTS, BASELINE_DLL, VERIFY_ONLY=1 (reuse the shards a KEEP=1 run left in SCRATCH: steps 3 and 4 only).
+# ARTIFACTS, BASELINE_DLL, VERIFY_ONLY=1 (reuse the shards a KEEP=1 run left in SCRATCH: steps 3 and 4 only),
+# PUBLISH=1 (measure make-records as its tool package ships it: published for linux-x64 with ReadyToRun code, into
+# SCRATCH/tool; default: the `dotnet build` output, IL that is JIT-compiled at start-up). "tool" says which.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-1000000}
@@ -30,6 +33,11 @@ else
   [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$scratch"' EXIT
   rm -rf "$scratch"
   mkdir -p "$scratch/images"
+fi
+tool="dotnet build"
+if [ "${PUBLISH:-0}" = 1 ]; then
+  dotnet publish tools/make-records/make-records.csproj -c Release -r linux-x64 --self-contained false -nologo -v quiet -o "$scratch/tool" >&2
+  make_records_dll="$scratch/tool/make-records.dll" tool="published (ReadyToRun, as the tool package)"
 fi
 classes=1000
 if [ "$verify_only" != 1 ]; then
@@ -68,12 +76,14 @@ if [ "$verify_only" != 1 ]; then
 fi
 shard_bytes=$(du -cb "$scratch"/records/*.tfrecord | tail -1 | cut -f1)
 
-cat_s=(); verify_s=(); base_s=(); dropped=true
+cat_s=(); verify_s=(); nosha_s=(); base_s=(); dropped=true
 for ((r = 0; r < rounds; r++)); do
   [ "$(drop)" = true ] || dropped=false
   read -r s _ < <(measure bash -c "cat '$scratch'/records/*.tfrecord > /dev/null"); cat_s+=("$s")
   [ "$(drop)" = true ] || dropped=false
   read -r s _ < <(measure dotnet "$make_records_dll" verify "$scratch/records" --threads "$threads"); verify_s+=("$s")
+  [ "$(drop)" = true ] || dropped=false
+  read -r s _ < <(measure dotnet "$make_records_dll" verify "$scratch/records" --threads "$threads" --no-sha256); nosha_s+=("$s")
   if [ -n "${BASELINE_DLL:-}" ]; then
     [ "$(drop)" = true ] || dropped=false
     read -r s _ < <(measure dotnet "$BASELINE_DLL" verify "$scratch/records" --threads "$threads"); base_s+=("$s")
@@ -82,19 +92,21 @@ done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 cat_m=$(median "${cat_s[@]}"); verify_m=$(median "${verify_s[@]}")
 cat_all=$(IFS=,; echo "${cat_s[*]}"); verify_all=$(IFS=,; echo "${verify_s[*]}")
+nosha_m=$(median "${nosha_s[@]}"); nosha_all=$(IFS=,; echo "${nosha_s[*]}")
 base_m=null; base_all=""
 if [ -n "${BASELINE_DLL:-}" ]; then base_m=$(median "${base_s[@]}"); base_all=$(IFS=,; echo "${base_s[*]}"); fi
 json=$(python3 - <<PY
 import json
 null=None
-n=$n; first=$first_s; rerun=$rerun_s; cat=$cat_m; verify=$verify_m; base=$base_m
+n=$n; first=$first_s; rerun=$rerun_s; cat=$cat_m; verify=$verify_m; nosha=$nosha_m; base=$base_m
 result = {
-  "inputs": n, "classes": $classes, "threads": $threads, "shardBytes": $shard_bytes, "rounds": $rounds,
+  "tool": "$tool", "inputs": n, "classes": $classes, "threads": $threads, "shardBytes": $shard_bytes, "rounds": $rounds,
   "make": null if first is None else {"seconds": first, "filesPerSecond": round(n / first), "peakRssMB": round($first_kb / 1024, 1)},
   "rerunAllShardsComplete": null if rerun is None else {"seconds": rerun, "peakRssMB": round($rerun_kb / 1024, 1)},
   "cacheDropped": "$dropped" == "true",
   "catShards": {"secondsMedian": cat, "all": [$cat_all]},
   "verify": {"secondsMedian": verify, "all": [$verify_all], "speedVsCat": round(cat / verify, 3)},
+  "verifyNoSha256": {"secondsMedian": nosha, "all": [$nosha_all], "speedVsCat": round(cat / nosha, 3)},
 }
 if base is not None:
   result["baselineVerify"] = {"dll": "${BASELINE_DLL:-}", "secondsMedian": base, "all": [$base_all],

@@ -5,7 +5,7 @@ namespace Loader.Records.Reading;
 
 /// <summary>
 /// Reads a shard front to back exactly once, in large sequential reads, feeding every byte to a SHA-256 as it
-/// arrives: the verifier checks records and the shard's hash in the same pass. Callers ask for byte ranges in
+/// arrives (unless told not to hash): the verifier checks records and the shard's hash in the same pass. Callers ask for byte ranges in
 /// increasing order (<see cref="Read"/>); bytes they skip over are still read and hashed. A record that straddles
 /// two reads is kept whole: its first part moves to the front of the buffer and the next read appends to it. Not
 /// thread-safe.
@@ -21,7 +21,7 @@ internal sealed class HashingShardReader : IDisposable
     public const int DefaultBlockSize = 4 << 20;
 
     private readonly SafeFileHandle _file;
-    private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly IncrementalHash? _sha256;
     private readonly Action<int> _progress;
     private readonly int _blockSize;
     private byte[] _buffer;
@@ -32,13 +32,15 @@ internal sealed class HashingShardReader : IDisposable
     /// <param name="path">The shard.</param>
     /// <param name="progress">Called with the size of each read, from this thread.</param>
     /// <param name="blockSize">Bytes per read (tests use tiny blocks to put record boundaries everywhere).</param>
-    public HashingShardReader(string path, Action<int> progress, int blockSize = DefaultBlockSize)
+    /// <param name="hash">False: no SHA-256 (<see cref="Finish"/> returns null).</param>
+    public HashingShardReader(string path, Action<int> progress, int blockSize = DefaultBlockSize, bool hash = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         _file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
         _progress = progress;
         _blockSize = blockSize;
         _buffer = GC.AllocateUninitializedArray<byte>(blockSize);
+        _sha256 = hash ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
         Length = RandomAccess.GetLength(_file);
     }
 
@@ -106,8 +108,8 @@ internal sealed class HashingShardReader : IDisposable
         return _buffer.AsSpan(0, Math.Min(count, _buffered));
     }
 
-    /// <summary>Reads and hashes the rest of the file; returns the SHA-256 (lower-case hex).</summary>
-    public string Finish()
+    /// <summary>Reads and hashes the rest of the file; returns the SHA-256 (lower-case hex), or null when not hashing.</summary>
+    public string? Finish()
     {
         while (_fileOffset < Length)
         {
@@ -119,13 +121,13 @@ internal sealed class HashingShardReader : IDisposable
             }
         }
 
-        return Convert.ToHexStringLower(_sha256.GetHashAndReset());
+        return _sha256 is null ? null : Convert.ToHexStringLower(_sha256.GetHashAndReset());
     }
 
     public void Dispose()
     {
         _file.Dispose();
-        _sha256.Dispose();
+        _sha256?.Dispose();
     }
 
     /// <summary>Reads up to <paramref name="max"/> bytes at the file position into the buffer at <paramref name="at"/>.</summary>
@@ -134,7 +136,7 @@ internal sealed class HashingShardReader : IDisposable
         int n = RandomAccess.Read(_file, _buffer.AsSpan(at, Math.Min(max, _blockSize)), _fileOffset);
         if (n > 0)
         {
-            _sha256.AppendData(_buffer, at, n);
+            _sha256?.AppendData(_buffer, at, n);
             _fileOffset += n;
             _buffered = at + n;
             _progress(n);

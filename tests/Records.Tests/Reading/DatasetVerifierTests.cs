@@ -37,6 +37,34 @@ public class DatasetVerifierTests
     }
 
     [Fact]
+    public void Verify_WithoutSha256_SkipsOnlyTheManifestHash_RecordDamageIsStillFound()
+    {
+        using var dir = new TempDirectory();
+        TestRecords.Write(dir.Path, shards: 2, perShard: 4);
+        string manifestPath = dir.Combine(ShardNaming.ManifestFileName);
+        DatasetManifest manifest = DatasetManifest.Read(manifestPath);
+        string wrong = new('0', 64);
+        File.WriteAllText(manifestPath, File.ReadAllText(manifestPath).Replace(manifest.Shards[0].Sha256, wrong, StringComparison.Ordinal));
+
+        // Every record is sound, only the manifest's hash of shard 0 is wrong: by default that is the one problem.
+        VerificationReport checkedHash = DatasetVerifier.Verify(dir.Path);
+        VerificationProblem only = Assert.Single(checkedHash.Problems);
+        Assert.Contains("SHA-256", only.Message, StringComparison.Ordinal);
+        Assert.True(DatasetVerifier.Verify(dir.Path, new VerifyOptions(Sha256: false)).Ok);
+
+        // A damaged payload byte in shard 1 is still found, record by record, without the hash.
+        string shard = Shard(dir, 1);
+        ShardIndex index = ShardIndex.Read(ShardNaming.IndexPathFor(shard));
+        byte[] bytes = File.ReadAllBytes(shard);
+        bytes[index.Offsets[2] + 50] ^= 0x01;
+        File.WriteAllBytes(shard, bytes);
+        VerificationReport report = DatasetVerifier.Verify(dir.Path, new VerifyOptions(Sha256: false));
+        VerificationProblem damaged = Assert.Single(report.Problems);
+        Assert.Equal((shard, 2), (damaged.ShardPath, damaged.RecordInShard));
+        Assert.Contains("CRC-32C", damaged.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Verify_TruncatedShardAndBadDaliIndex_AreReportedNotThrown()
     {
         using var dir = new TempDirectory();

@@ -21,13 +21,17 @@ internal static class VerifyCommand
             Description = "Check the shards that are there: a missing manifest or shard, or an unlisted TFRecord file, is a PARTIAL warning, not a problem (default: off, they are problems)",
         };
         var maxPixels = new Option<long>("--max-pixels") { Description = "A record whose JPEG header claims more pixels (width x height) is a problem", DefaultValueFactory = _ => JpegHeader.DefaultMaxPixels };
+        var noSha256 = new Option<bool>("--no-sha256")
+        {
+            Description = "Skip the shards' SHA-256 against the manifest, verify's largest single cost; every record's CRC-32Cs, framing, Example, label and header and both indexes are still checked (default: off, the SHA-256 is checked)",
+        };
         var threads = new Option<int>("--threads", "-j") { Description = "Shards checked at once, at least 1 (default: one per core)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var command = new Command("verify", """
             Check a record directory end to end: every record's framing and both CRC-32Cs, its tf.train.Example, label and JPEG header; each index (ours and DALI's) against its shard; the manifest's fields, every shard's size and SHA-256, record and class counts. One line per problem, never a crash. Each shard is read once, front to back.
             Exit codes: 0 the set is sound (with --allow-partial: what is there is sound), 1 at least one problem, 2 it could not run (no such folder, bad arguments).
             """)
         {
-            directory, allowPartial, maxPixels, threads,
+            directory, allowPartial, maxPixels, noSha256, threads,
         };
         command.SetAction(parse =>
         {
@@ -44,7 +48,8 @@ internal static class VerifyCommand
                 return 2;
             }
 
-            var verifier = new DatasetVerifier(new VerifyOptions(parse.GetValue(maxPixels), parse.GetValue(allowPartial), parse.GetValue(threads)));
+            bool sha256 = !parse.GetValue(noSha256);
+            var verifier = new DatasetVerifier(new VerifyOptions(parse.GetValue(maxPixels), parse.GetValue(allowPartial), parse.GetValue(threads), sha256));
             VerificationReport report = ConsoleProgress.Run("verify", () => verifier.TotalBytes, () => verifier.BytesDone, _ => verifier.Run(dir));
             foreach (VerificationProblem problem in report.Problems)
             {
@@ -60,6 +65,11 @@ internal static class VerifyCommand
             if (File.Exists(manifestPath) && TryReadRestartMode(manifestPath) is { } restart)
             {
                 AnsiConsole.MarkupLineInterpolated($"restart intervals: {restart}");
+            }
+
+            if (!sha256)
+            {
+                AnsiConsole.MarkupLine("SHA-256: not checked (--no-sha256)");
             }
 
             string verdict = report.Ok ? (report.Partial.Count > 0 ? "[yellow]OK, PARTIAL[/]" : "[green]OK[/]") : $"[red]{report.Problems.Count} problem(s)[/]";
