@@ -78,9 +78,9 @@ public sealed class LoaderMetrics
         (Volatile.Read(ref _hardwareDecodes), Volatile.Read(ref _hybridDecodes), Volatile.Read(ref _cpuFallbackDecodes));
 
     /// <summary>
-    /// CPU loaders: samples decoded, how many took the spliced path (a sub-JPEG of the restart intervals the crop
-    /// needs: records written with make-records <c>--restart-interval</c>), and the fraction of those samples'
-    /// entropy-coded bytes the decoder was given.
+    /// Samples decoded (CPU loaders: by libjpeg-turbo; GPU loaders: given to nvJPEG), how many took the spliced path (a
+    /// sub-JPEG of the restart intervals the crop needs: records written with make-records <c>--restart-interval</c>),
+    /// and the fraction of those samples' entropy-coded bytes the decoder was given.
     /// </summary>
     public Augment.SpliceStatistics Splicing => new(Volatile.Read(ref _decodedSamples), Volatile.Read(ref _splicedSamples),
                                                     Volatile.Read(ref _splicedEntropyBytes), Volatile.Read(ref _splicedSourceEntropyBytes));

@@ -78,4 +78,62 @@ public sealed class GpuBatchProcessorTests
             Assert.True(psnr >= 40, $"{Path.GetFileName(file)} ({results[0].Route}): PSNR {psnr:F1} dB < 40");
         }
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Decode_SplicedCrops_MatchTheWholeJpegsRegionDecode(bool hardware)
+    {
+        Fixture.RequireGpu();
+        using var device = CudaDevice.Open();
+        var options = new GpuDecodeOptions { UseHardwareDecoder = hardware, HybridThreads = 1 };
+        using var spliced = new NvJpegBatchDecoder(device, options);
+        using var unspliced = new NvJpegBatchDecoder(device, options with { SpliceRestartIntervals = false });
+        using var arena = new StagingArena(device);
+        using var stream = device.CreateStream();
+        using var cpu = new CpuSampleDecoder();
+        var planner = new SamplePlanner(new AugmentOptions());
+        long splicedSamples = 0;
+        foreach (var file in Fixture.Images().Where(f => Path.GetFileName(f).StartsWith('n')))
+        {
+            var jpeg = Loader.Augment.Jpeg.RestartTranscoder.Transcode(File.ReadAllBytes(file), Loader.Augment.Jpeg.RestartMode.Auto);
+            var info = cpu.ReadHeader(jpeg);
+            for (var i = 0; i < 4; i++)
+            {
+                var plan = planner.PlanTrain(5, 0, i, info.Width, info.Height);
+                var (a, routeA) = DecodeOne(spliced, jpeg, plan, arena, stream);
+                var (b, routeB) = DecodeOne(unspliced, jpeg, plan, arena, stream);
+                Assert.Equal(routeB, routeA);
+                int differing = a.Zip(b).Count(p => p.First != p.Second);
+                var psnr = SampleComparison.Psnr(a, b);
+                // Identical where nvJPEG's chroma upsampling reaches no further than libjpeg-turbo's (the splice keeps
+                // that margin); within 40 dB in any case (a wrong window or interval costs far more).
+                Assert.True(psnr >= 40, $"{Path.GetFileName(file)} crop {plan.Crop} ({routeA}): spliced vs whole PSNR {psnr:F1} dB, {differing} of {a.Length} bytes differ");
+            }
+
+            splicedSamples += spliced.TakeSpliceStatistics().SplicedSamples;
+        }
+
+        Assert.True(splicedSamples > 0, "no crop was decoded out of a sub-JPEG");
+    }
+
+    private static (byte[] Pixels, DecodeRoute Route) DecodeOne(NvJpegBatchDecoder decoder, byte[] jpeg, SamplePlan plan, StagingArena arena, CudaStream stream)
+    {
+        var results = new DecodedRegion[1];
+        decoder.Decode([jpeg], [plan], results, arena, stream);
+        Assert.NotEqual(DecodeRoute.CpuFallback, results[0].Route);
+        var pitch = results[0].Pitch;
+        var pixels = new byte[pitch * results[0].Region.Height];
+        DeviceBuffer.CopyToHost(results[0].Pixels, pixels, stream);
+
+        // Compact the rows (the arena's pitch is aligned) to the region's RGB bytes.
+        var row = results[0].Region.Width * 3;
+        var compact = new byte[row * results[0].Region.Height];
+        for (var y = 0; y < results[0].Region.Height; y++)
+        {
+            pixels.AsSpan(y * pitch, row).CopyTo(compact.AsSpan(y * row, row));
+        }
+
+        return (compact, results[0].Route);
+    }
 }

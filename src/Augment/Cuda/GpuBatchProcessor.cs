@@ -3,8 +3,9 @@ using Loader.Augment.Cuda.Interop;
 
 namespace Loader.Augment.Cuda;
 
-/// <summary>Per-batch counts of which decoder handled the samples.</summary>
-public readonly record struct GpuBatchStats(int Hardware, int Hybrid, int CpuFallback);
+/// <summary>Per-batch counts of which decoder handled the samples, and of the samples given to nvJPEG, how many as a
+/// sub-JPEG of the restart intervals their crop needs (<see cref="GpuDecodeOptions.SpliceRestartIntervals"/>).</summary>
+public readonly record struct GpuBatchStats(int Hardware, int Hybrid, int CpuFallback, SpliceStatistics Splicing = default);
 
 /// <summary>
 /// The GPU half of the augment operator: JPEGs and their sample plans (the same <see cref="SamplePlan"/>s the CPU
@@ -130,7 +131,7 @@ public sealed class GpuBatchProcessor : IDisposable
         lane.UploadParameters(count, Stream);
         _kernel.Launch(PlanPacker.PackBatch(_output, count, lane.DeviceParameters, destination), Stream);
         lane.Done.Record(Stream);
-        LastBatch = new GpuBatchStats(hardware, hybrid, fallback);
+        LastBatch = new GpuBatchStats(hardware, hybrid, fallback, _decoder.TakeSpliceStatistics());
         return lane.Done;
     }
 

@@ -5,9 +5,10 @@ namespace Loader.Augment.Cuda;
 
 /// <summary>
 /// Decodes a batch of JPEGs on the GPU into a staging arena, interleaved RGB, each sample only its region (the
-/// crop window for training plans). Images the hardware engine supports (<c>nvjpegDecodeBatchedSupportedEx</c>)
-/// go to it in one batched call; the rest go to the hybrid decoder on worker threads; images nvJPEG rejects are
-/// marked <see cref="DecodeRoute.CpuFallback"/> for the caller.
+/// crop window for training plans). A region of a JPEG with usable restart intervals is decoded out of the sub-JPEG
+/// of the intervals that cover it (<see cref="SplicedFeed"/>). Images the hardware engine supports
+/// (<c>nvjpegDecodeBatchedSupportedEx</c>) go to it in one batched call; the rest go to the hybrid decoder on worker
+/// threads; images nvJPEG rejects are marked <see cref="DecodeRoute.CpuFallback"/> for the caller.
 /// </summary>
 internal sealed class NvJpegBatchDecoder : IDisposable
 {
@@ -22,6 +23,8 @@ internal sealed class NvJpegBatchDecoder : IDisposable
     private readonly List<NvJpegDecodeParamsHandle> _hardwareParams = [];
     private readonly List<int>[] _workerShares;
     private readonly List<int> _hardwareSamples = [];
+    private readonly SplicedFeed _feed = new();
+    private NvJpegInput[] _inputs = [];
     private DecodedRegion[] _shared = [];
 
     public unsafe NvJpegBatchDecoder(CudaDevice device, GpuDecodeOptions options)
@@ -71,6 +74,9 @@ internal sealed class NvJpegBatchDecoder : IDisposable
     /// <summary>Why the hardware engine is not used (null when it is).</summary>
     public string? HardwareUnavailableReason { get; }
 
+    /// <summary>Samples given to nvJPEG and how many of them spliced, since the last call.</summary>
+    public SpliceStatistics TakeSpliceStatistics() => _feed.TakeStatistics();
+
     /// <summary>
     /// Queues the decode of every sample on <paramref name="stream"/> (work on the workers' streams is joined into it)
     /// and fills <paramref name="results"/>. The JPEG bytes are read before this returns.
@@ -81,14 +87,20 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         _device.MakeCurrent();
         var count = jpegs.Count;
         var offsets = ArrayPool<long>.Shared.Rent(count);
+        if (_inputs.Length < count)
+        {
+            _inputs = new NvJpegInput[count];
+        }
+
+        var inputs = _inputs;
         try
         {
-            // 1. Headers, regions and arena layout.
+            // 1. Headers, regions, what nvJPEG is given (spliced where it can be) and arena layout.
             long total = 0;
             for (var i = 0; i < count; i++)
             {
                 results[i] = PlanRegion(jpegs[i].Span, plans[i]);
-                if (results[i].Route == DecodeRoute.CpuFallback)
+                if (results[i].Route == DecodeRoute.CpuFallback || !TryPrepareInput(i, jpegs[i], ref results[i]))
                 {
                     continue;
                 }
@@ -110,8 +122,8 @@ internal sealed class NvJpegBatchDecoder : IDisposable
             _hardwareSamples.Clear();
             if (HasHardwareDecoder)
             {
-                SelectHardware(jpegs, results);
-                if (_hardwareSamples.Count > 0 && !DecodeOnHardware(jpegs, results, stream))
+                SelectHardware(count, results);
+                if (_hardwareSamples.Count > 0 && !DecodeOnHardware(results, stream))
                 {
                     _hardwareSamples.Clear();  // the batch call failed as a whole: everything goes hybrid
                 }
@@ -153,8 +165,8 @@ internal sealed class NvJpegBatchDecoder : IDisposable
                 foreach (var i in _workerShares[w])
                 {
                     var r = shared[i];
-                    var whole = r.Region == new CropWindow(0, 0, r.ImageWidth, r.ImageHeight);
-                    shared[i].Route = worker.TryDecode(jpegs[i].Span, r.Region, whole, r.Pixels, r.Pitch) ? DecodeRoute.Hybrid : DecodeRoute.CpuFallback;
+                    var input = inputs[i];
+                    shared[i].Route = worker.TryDecode(input.Jpeg.Span, input.Window, input.Whole, r.Pixels, r.Pitch) ? DecodeRoute.Hybrid : DecodeRoute.CpuFallback;
                 }
 
                 worker.Done.Record(worker.Stream);
@@ -199,9 +211,34 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         return new DecodedRegion(DecodeRoute.None, 0, StagingArena.PitchFor(region.Width), region, width, height);
     }
 
-    private unsafe void SelectHardware(IReadOnlyList<ReadOnlyMemory<byte>> jpegs, Span<DecodedRegion> results)
+    /// <summary>
+    /// Sets <c>_inputs[sample]</c>: the sample's region out of the sub-JPEG of its restart intervals where the JPEG has
+    /// them (and the options allow), else the JPEG as it is. False, with the sample marked for the CPU path, when the
+    /// restart markers the region needs are broken: the CPU path then reports the sample as undecodable.
+    /// </summary>
+    private bool TryPrepareInput(int sample, ReadOnlyMemory<byte> jpeg, ref DecodedRegion result)
     {
-        for (var i = 0; i < jpegs.Count; i++)
+        if (!_options.SpliceRestartIntervals)
+        {
+            _inputs[sample] = new NvJpegInput(jpeg, result.Region, result.ImageWidth, result.ImageHeight, Spliced: false);
+            return true;
+        }
+
+        try
+        {
+            _inputs[sample] = _feed.Prepare(sample, jpeg, result.Region, result.ImageWidth, result.ImageHeight);
+            return true;
+        }
+        catch (ImageDecodeException)
+        {
+            result = result with { Route = DecodeRoute.CpuFallback };
+            return false;
+        }
+    }
+
+    private unsafe void SelectHardware(int count, Span<DecodedRegion> results)
+    {
+        for (var i = 0; i < count; i++)
         {
             if (results[i].Route != DecodeRoute.None)
             {
@@ -222,7 +259,8 @@ internal sealed class NvJpegBatchDecoder : IDisposable
                 _hardwareParams.Add(decodeParams);
             }
 
-            var span = jpegs[i].Span;
+            var input = _inputs[i];
+            var span = input.Jpeg.Span;
             int parsed;
             fixed (byte* data = span)
             {
@@ -234,10 +272,9 @@ internal sealed class NvJpegBatchDecoder : IDisposable
                 continue;  // the hybrid decoder (or the CPU) will say what is wrong
             }
 
-            var r = results[i];
-            var whole = r.Region == new CropWindow(0, 0, r.ImageWidth, r.ImageHeight);
+            var window = input.Window;
             var p = _hardwareParams[slot].Pointer;
-            NvJpeg.Check(whole ? NvJpeg.nvjpegDecodeParamsSetROI(p, 0, 0, -1, -1) : NvJpeg.nvjpegDecodeParamsSetROI(p, r.Region.X, r.Region.Y, r.Region.Width, r.Region.Height));
+            NvJpeg.Check(input.Whole ? NvJpeg.nvjpegDecodeParamsSetROI(p, 0, 0, -1, -1) : NvJpeg.nvjpegDecodeParamsSetROI(p, window.X, window.Y, window.Width, window.Height));
             if (NvJpeg.nvjpegDecodeBatchedSupportedEx(_hardwareLibrary.Pointer, _hardwareStreams[slot].Pointer, p, out var unsupported) == 0 && unsupported == 0)
             {
                 _hardwareSamples.Add(i);  // 0 means supported
@@ -245,7 +282,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         }
     }
 
-    private unsafe bool DecodeOnHardware(IReadOnlyList<ReadOnlyMemory<byte>> jpegs, Span<DecodedRegion> results, CudaStream stream)
+    private unsafe bool DecodeOnHardware(Span<DecodedRegion> results, CudaStream stream)
     {
         var n = _hardwareSamples.Count;
         var pins = ArrayPool<MemoryHandle>.Shared.Rent(n);
@@ -258,9 +295,10 @@ internal sealed class NvJpegBatchDecoder : IDisposable
             for (var k = 0; k < n; k++)
             {
                 var i = _hardwareSamples[k];
-                pins[k] = jpegs[i].Pin();
+                var jpeg = _inputs[i].Jpeg;
+                pins[k] = jpeg.Pin();
                 data[k] = (nint)pins[k].Pointer;
-                lengths[k] = (nuint)jpegs[i].Length;
+                lengths[k] = (nuint)jpeg.Length;
                 images[k] = NvJpegImage.Interleaved(results[i].Pixels, results[i].Pitch);
                 decodeParams[k] = _hardwareParams[k].Pointer;  // slot k was filled for sample _hardwareSamples[k]
             }

@@ -36,6 +36,9 @@ public sealed class JpegSplicer
     /// <summary>The last sub-JPEG built.</summary>
     public ReadOnlySpan<byte> Output => _output.AsSpan(0, _length);
 
+    /// <summary>The last sub-JPEG built, as memory (to pin for a GPU decoder); valid until the next splice.</summary>
+    public ReadOnlyMemory<byte> OutputMemory => _output.AsMemory(0, _length);
+
     /// <summary>
     /// Builds the sub-JPEG covering the rectangle [x, x + width) x [y, y + height) of the image scaled by
     /// scaleNumerator/8. False, with nothing built, when the JPEG has no usable restart intervals or the rectangle

@@ -116,6 +116,7 @@ internal sealed class GpuEpochRun : EpochRun
         slot.Ready.Record(_processor.Stream);
         GpuBatchStats stats = _processor.LastBatch;
         _context.Metrics.AddDecodes(stats.Hardware, stats.Hybrid, stats.CpuFallback);
+        _context.Metrics.AddSplicing(stats.Splicing);
         _context.Metrics.AddStageTimes(assembled - start, Stopwatch.GetTimestamp() - assembled);
     }
 }

@@ -67,5 +67,39 @@ internal sealed class CpuRegionDecoder : IDisposable
         return (pixels, PlanPacker.ForBox(geometry.Box, region, plan.Flip, pixels: 0, pitch));
     }
 
+    /// <summary>
+    /// The pixels of <paramref name="window"/> of the image at full scale (RGB interleaved, pitch = 3 * width), by
+    /// libjpeg-turbo's region decode; <paramref name="strict"/>: a corrupt-data warning fails the decode.
+    /// </summary>
+    public unsafe byte[] DecodeWindow(ReadOnlySpan<byte> jpeg, CropWindow window, bool strict = false)
+    {
+        var stride = (window.Width + LibLoaderJpeg.MaxLeftPad) * 3;
+        var decoded = new byte[stride * window.Height];
+        int leftPad, rc;
+        fixed (byte* data = jpeg)
+        fixed (byte* output = decoded)
+        fixed (byte* message = _message)
+        {
+            LibLoaderJpeg.SetStrict(_decompressor, strict ? 1 : 0);
+            rc = LibLoaderJpeg.DecodeRegion(_decompressor, data, (nuint)jpeg.Length, 8, window.X, window.Y, window.Width, window.Height,
+                output, (nuint)stride, (nuint)decoded.Length, out leftPad, out _, out _, message, _message.Length);
+            LibLoaderJpeg.SetStrict(_decompressor, 0);
+        }
+
+        if (rc != LibLoaderJpeg.Ok)
+        {
+            throw new ImageDecodeException("libjpeg could not decode the region: " + System.Text.Encoding.UTF8.GetString(_message).TrimEnd('\0'));
+        }
+
+        var pitch = window.Width * 3;
+        var pixels = new byte[pitch * window.Height];
+        for (var row = 0; row < window.Height; row++)
+        {
+            decoded.AsSpan((row * stride) + (leftPad * 3), pitch).CopyTo(pixels.AsSpan(row * pitch, pitch));
+        }
+
+        return pixels;
+    }
+
     public void Dispose() => _decompressor.Dispose();
 }
