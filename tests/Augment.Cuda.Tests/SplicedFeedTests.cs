@@ -76,6 +76,22 @@ public sealed class SplicedFeedTests
     }
 
     [Fact]
+    public void Prepare_WithSplicingOff_GivesEveryJpegAsItIs_AndCountsIt()
+    {
+        var feed = new SplicedFeed(splice: false);
+        using var cpu = new CpuSampleDecoder();
+        var jpeg = RestartTranscoder.Transcode(File.ReadAllBytes(Path.Combine(Fixture.ImageDirectory, "n03196217_digital_clock.JPEG")), RestartMode.Auto);
+        var info = cpu.ReadHeader(jpeg);
+        var crop = new CropWindow(info.Width / 4, info.Height / 4, info.Width / 3, info.Height / 3);
+        var input = feed.Prepare(0, jpeg, crop, info.Width, info.Height);
+        Assert.False(input.Spliced);
+        Assert.True(input.Jpeg.Span.SequenceEqual(jpeg));
+        Assert.Equal(crop, input.Window);
+        Assert.Equal(new SpliceStatistics(1, 0, 0, 0), feed.TakeStatistics());
+        Assert.True(new SplicedFeed().Prepare(0, jpeg, crop, info.Width, info.Height).Spliced, "the same crop splices with splicing on");
+    }
+
+    [Fact]
     public void Prepare_EachSampleKeepsItsOwnSubJpegUntilItIsPreparedAgain()
     {
         var feed = new SplicedFeed();

@@ -14,6 +14,8 @@ public class ProgramTests
     [InlineData("run", "--data", ".", "--threads", "0")]
     [InlineData("run", "--data", ".", "--backend", "tpu")]
     [InlineData("run", "--data", ".", "--resume-at", "1-2")]
+    [InlineData("run", "--data", ".", "--gpu-splice", "maybe")]
+    [InlineData("run", "--data", ".", "--gpu-splice", "off")]         // off means something only with --backend gpu
     [InlineData("compare", "--data", ".", "--images", ".", "--threads", "a")]
     [InlineData("compare", "--data", ".", "--images", ".", "--threads", "0")]
     [InlineData("compare", "--data", ".", "--images", ".", "--modes", "test")]

@@ -29,8 +29,8 @@ echo "prepare: publishing the GPU loader bench (loader-bench + make-records) and
 # stay here. Loader.Tests draws its test JPEGs with SkiaSharp: keep linux-x64 only. xz shrinks libSkiaSharp 9 -> ~3 MB.
 STAGE=$(mktemp -d)
 dotnet publish tools/loader-bench/loader-bench.csproj -c Release --artifacts-path "$ART" -o "$STAGE/bench" -nologo -v quiet
-# Without ReadyToRun (the tool package's default): its larger assemblies would take .device over the 64 MiB carry
-# limit, and the device script times loader-bench, not make-records' start-up.
+# Without ReadyToRun (unlike the tool package, which is ReadyToRun): the larger assemblies would take .device over
+# the 64 MiB carry limit, and the device script times loader-bench, not make-records' start-up.
 dotnet publish tools/make-records/make-records.csproj -c Release --artifacts-path "$ART" -o "$STAGE/bench" -nologo -v quiet -p:PublishReadyToRun=false
 rm -rf "$STAGE/bench/runtimes"
 dotnet publish tests/Loader.Tests/Loader.Tests.csproj -c Release --artifacts-path "$ART" -o "$STAGE/loader-tests" -nologo -v quiet

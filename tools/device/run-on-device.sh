@@ -2,7 +2,8 @@
 # Runs ON THE GPU MACHINE (one `run` call; see docs/GPU.md): every device check of issue 6 that exists so far, all
 # results under $OUT. Needs .device/ from tools/device/prepare.sh (carried). Each step has its own time limit and
 # its failure does not stop the next: one call must bring back everything. About 4 to 5 minutes; the step limits
-# add up to 595 s (30 + 30 + 100 + 30 + 60 + 45 + 25 + 45 + 100 + 80 + 50), under the 600 s of one call.
+# add up to 570 s (30 + 30 + 90 + 30 + 50 + 40 + 30 + 30 + 30 + 85 + 80 + 45), leaving 30 s of the 600 s of one call
+# for unpacking, copying the images and the summary.
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -42,7 +43,7 @@ env | grep -E '^(LD_LIBRARY_PATH|DOTNET_ROOT|CUDA_HOME)=' > "$OUT/env.txt"
 step dotnet-probe 30 "$RT/dotnet" "$DEV/app/device-check.dll" probe > "$OUT/dotnet-probe.json" 2> "$OUT/dotnet-probe.err"
 
 # 4. The measured checks: decode PSNR, kernel max difference, end to end, images/s (GPU hw/hybrid, CPU).
-step device-check 100 "$RT/dotnet" "$DEV/app/device-check.dll" all --images "$DEV/images" --fixtures "$DEV/fixtures" --seconds 5 --batch 256 \
+step device-check 90 "$RT/dotnet" "$DEV/app/device-check.dll" all --images "$DEV/images" --fixtures "$DEV/fixtures" --seconds 5 --batch 256 \
   --out "$OUT/device-check.json" > /dev/null 2> "$OUT/device-check.log"
 
 # 4b. The GPU loader (records -> reader -> nvJPEG -> augment kernel -> device slots) against the CPU loader on all
@@ -56,19 +57,22 @@ for r in 0 1 2 3 4 5 6 7 8 9; do
 done
 step make-records 30 "$RT/dotnet" "$LT/bench/make-records.dll" --input "$RT/loader-images" --output "$RT/records" --shards 4 \
   > "$OUT/make-records.log" 2>&1
-step loader-bench-gpu 60 "$RT/dotnet" "$LT/bench/loader-bench.dll" run --data "$RT/records" --backend gpu --batch 256 \
+step loader-bench-gpu 50 "$RT/dotnet" "$LT/bench/loader-bench.dll" run --data "$RT/records" --backend gpu --batch 256 \
   --epochs 10 --warmup-epochs 2 --json > "$OUT/loader-bench-gpu.json" 2> "$OUT/loader-bench-gpu.log"
-step loader-bench-cpu 45 "$RT/dotnet" "$LT/bench/loader-bench.dll" run --data "$RT/records" --backend cpu --batch 256 \
+step loader-bench-cpu 40 "$RT/dotnet" "$LT/bench/loader-bench.dll" run --data "$RT/records" --backend cpu --batch 256 \
   --epochs 10 --warmup-epochs 2 --json > "$OUT/loader-bench-cpu.json" 2> "$OUT/loader-bench-cpu.log"
-# 4c. Crop-proportional decoding on the GPU (issue 11): the same images with restart intervals, so nvJPEG is given
-#     each crop's sub-JPEG (spliced_samples, spliced_entropy_fraction), against 4b's GPU run on the records as they are.
-step make-records-restart 25 "$RT/dotnet" "$LT/bench/make-records.dll" --input "$RT/loader-images" --output "$RT/records-restart" \
+# 4c. Crop-proportional decoding on the GPU (issue 11): the same images written with restart intervals, timed with
+#     nvJPEG given each crop's sub-JPEG (spliced_samples, spliced_entropy_fraction) and, on the same records, the whole
+#     JPEG with a region of interest (--gpu-splice off): their ratio is what splicing gains, apart from transcoding.
+step make-records-restart 30 "$RT/dotnet" "$LT/bench/make-records.dll" --input "$RT/loader-images" --output "$RT/records-restart" \
   --shards 4 --restart-interval auto > "$OUT/make-records-restart.log" 2>&1
-step loader-bench-gpu-restart 45 "$RT/dotnet" "$LT/bench/loader-bench.dll" run --data "$RT/records-restart" --backend gpu --batch 256 \
-  --epochs 10 --warmup-epochs 2 --json > "$OUT/loader-bench-gpu-restart.json" 2> "$OUT/loader-bench-gpu-restart.log"
+step loader-bench-gpu-restart 30 "$RT/dotnet" "$LT/bench/loader-bench.dll" run --data "$RT/records-restart" --backend gpu --batch 256 \
+  --epochs 5 --warmup-epochs 1 --json > "$OUT/loader-bench-gpu-restart.json" 2> "$OUT/loader-bench-gpu-restart.log"
+step loader-bench-gpu-restart-whole 30 "$RT/dotnet" "$LT/bench/loader-bench.dll" run --data "$RT/records-restart" --backend gpu --batch 256 \
+  --epochs 5 --warmup-epochs 1 --gpu-splice off --json > "$OUT/loader-bench-gpu-restart-whole.json" 2> "$OUT/loader-bench-gpu-restart-whole.log"
 
 # 5. PyTorch baselines on the same GPU: torchvision decode_jpeg(device='cuda') batched; eager ResNet-50 AMP steps.
-step torch-reference 100 python3 tools/device/torch_reference.py "$DEV/images" --seconds 5 --batch 256 \
+step torch-reference 85 python3 tools/device/torch_reference.py "$DEV/images" --seconds 5 --batch 256 \
   > "$OUT/torch-reference.json" 2> "$OUT/torch-reference.log"
 
 # 6. The GPU tests (skipped here without a GPU, run there): kernel vs CPU per type/layout, nvJPEG PSNR, end to end.
@@ -78,7 +82,7 @@ tail -5 "$OUT/tests.txt" | tee -a "$OUT/progress.log"
 
 # 6b. The GPU loader's tests: same samples, labels, state and pixels (PSNR >= 28 dB) as the CPU loader; slots
 #     recycled over epochs; resume; a consumer holding every slot gets a clear error.
-step loader-tests 50 "$RT/dotnet" "$LT/loader-tests/Loader.Tests.dll" -noColor -namespace Loader.Pipeline.Tests.Gpu \
+step loader-tests 45 "$RT/dotnet" "$LT/loader-tests/Loader.Tests.dll" -noColor -namespace Loader.Pipeline.Tests.Gpu \
   -xml "$OUT/loader-tests.xml" > "$OUT/loader-tests.txt" 2>&1
 tail -3 "$OUT/loader-tests.txt" | tee -a "$OUT/progress.log"
 
@@ -116,13 +120,16 @@ try:
                          "gpu_decoded": [lg.get("gpu_decoded_hardware"), lg.get("gpu_decoded_hybrid"), lg.get("gpu_decoded_cpu_fallback")],
                          "cpu_threads": lc.get("threads"), "batch": lg.get("batch"), "records": lg.get("dataset_images")}
 except Exception as e: s["loader_bench"] = repr(e) + " " + str(lg.get("error", "")) + " " + str(lc.get("error", ""))
-lr = load("loader-bench-gpu-restart.json")
+lr, lw = load("loader-bench-gpu-restart.json"), load("loader-bench-gpu-restart-whole.json")
 try:
-    s["loader_bench_restart_intervals"] = {"gpu_images_per_second": lr["images_per_sec"],
-                                           "over_gpu_as_is": round(lr["images_per_sec"] / lg["images_per_sec"], 3),
-                                           "spliced_samples": lr.get("spliced_samples"), "spliced_entropy_fraction": lr.get("spliced_entropy_fraction"),
-                                           "gpu_decoded": [lr.get("gpu_decoded_hardware"), lr.get("gpu_decoded_hybrid"), lr.get("gpu_decoded_cpu_fallback")]}
-except Exception as e: s["loader_bench_restart_intervals"] = repr(e) + " " + str(lr.get("error", ""))
+    s["loader_bench_restart_intervals"] = {"gpu_spliced_images_per_second": lr["images_per_sec"],
+                                           "gpu_whole_jpeg_roi_images_per_second": lw["images_per_sec"],
+                                           "spliced_over_whole": round(lr["images_per_sec"] / lw["images_per_sec"], 3),
+                                           "spliced_samples": lr.get("spliced_samples"), "decoded_samples": lr.get("decoded_samples"),
+                                           "spliced_entropy_fraction": lr.get("spliced_entropy_fraction"),
+                                           "gpu_decoded_spliced": [lr.get("gpu_decoded_hardware"), lr.get("gpu_decoded_hybrid"), lr.get("gpu_decoded_cpu_fallback")],
+                                           "gpu_decoded_whole": [lw.get("gpu_decoded_hardware"), lw.get("gpu_decoded_hybrid"), lw.get("gpu_decoded_cpu_fallback")]}
+except Exception as e: s["loader_bench_restart_intervals"] = repr(e) + " " + str(lr.get("error", "")) + " " + str(lw.get("error", ""))
 print(json.dumps(s, indent=2))
 PY
 cat "$OUT/summary.json"

@@ -43,6 +43,7 @@ internal sealed record BenchResult
     [JsonPropertyName("max_batches")] public int MaxBatches { get; init; }
     [JsonPropertyName("resume_at")] public string? ResumeAt { get; init; }
     [JsonPropertyName("read_ahead_samples")] public int ReadAheadSamples { get; init; }
+    [JsonPropertyName("gpu_splice")] public bool? GpuSplice { get; init; }
     [JsonPropertyName("caches_dropped")] public bool? CachesDropped { get; init; }
     [JsonPropertyName("decoded_samples")] public long DecodedSamples { get; init; }
     [JsonPropertyName("spliced_samples")] public long SplicedSamples { get; init; }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Loader.Augment.Cuda;
 using Loader.Pipeline;
 
 namespace Loader.Tools.Bench;
@@ -49,6 +50,7 @@ internal static class BenchRunner
             LastBatch = LastBatchPolicy.Partial,
             Device = settings.Backend == "gpu" ? LoaderDevice.Cuda() : LoaderDevice.Cpu,
             ReadAheadSamples = settings.ReadAhead ?? LoaderOptions.DefaultReadAheadSamples,
+            GpuDecode = settings.GpuSplice ? null : new GpuDecodeOptions { SpliceRestartIntervals = false },
         };
 
     private static BenchResult Measure(BenchSettings settings, DataLoader loader, double openSeconds)
@@ -128,6 +130,7 @@ internal static class BenchRunner
             SplicedSamples = m.Splicing.SplicedSamples,
             SplicedEntropyFraction = Math.Round(m.Splicing.SplicedEntropyFraction, 4),
             ReadAheadSamples = settings.ReadAhead ?? LoaderOptions.DefaultReadAheadSamples,
+            GpuSplice = settings.Backend == "gpu" ? settings.GpuSplice : null,
         };
     }
 

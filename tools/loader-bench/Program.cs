@@ -58,9 +58,10 @@ internal static class Program
         var resumeAt = new Option<string?>("--resume-at") { Description = "EPOCH:POSITION: start there, as a resumed job does (no warm-up); default: epoch 0, position 0" };
         var readAhead = new Option<int?>("--read-ahead") { Description = "Samples read ahead of the decoders (0: off; default: the loader's, " + Loader.Pipeline.LoaderOptions.DefaultReadAheadSamples.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")" };
         var dropCaches = new Option<bool>("--drop-caches") { Description = "Drop the OS page cache before each timed epoch (needs root); default: off" };
+        var gpuSplice = new Option<string>("--gpu-splice") { Description = "on: the GPU backend gives nvJPEG each crop's sub-JPEG of restart intervals, where the records have them; off: the whole JPEG with the crop as region of interest (to measure what splicing gains)", DefaultValueFactory = _ => "on" };
         var command = new Command("run", "Time whole epochs of the loader. " + ExitCodes.Text)
         {
-            data, backend, batch, threads, epochs, warmup, eval, json, maxBatches, resumeAt, dropCaches, readAhead,
+            data, backend, batch, threads, epochs, warmup, eval, json, maxBatches, resumeAt, dropCaches, readAhead, gpuSplice,
         };
         command.SetAction(parse =>
         {
@@ -75,6 +76,12 @@ internal static class Program
             if (backendName is not ("cpu" or "gpu"))
             {
                 Console.Error.WriteLine($"loader-bench: unknown backend '{backendName}' (cpu or gpu)");
+                return ExitCodes.Usage;
+            }
+
+            if (parse.GetValue(gpuSplice) is not ("on" or "off") || (parse.GetValue(gpuSplice) == "off" && backendName != "gpu"))
+            {
+                Console.Error.WriteLine($"loader-bench: --gpu-splice takes on or off, and off only with --backend gpu (got '{parse.GetValue(gpuSplice)}')");
                 return ExitCodes.Usage;
             }
 
@@ -107,7 +114,7 @@ internal static class Program
             var settings = new BenchSettings(dir, parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(epochs),
                                              parse.GetValue(eval), parse.GetValue(warmup), Backend: backendName,
                                              MaxBatches: parse.GetValue(maxBatches), ResumeAt: resume, DropCaches: parse.GetValue(dropCaches),
-                                             ReadAhead: parse.GetValue(readAhead));
+                                             ReadAhead: parse.GetValue(readAhead), GpuSplice: parse.GetValue(gpuSplice) == "on");
             BenchResult result = BenchRunner.Run(settings);
             if (parse.GetValue(json))
             {

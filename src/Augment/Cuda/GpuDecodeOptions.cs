@@ -12,7 +12,8 @@ public sealed record GpuDecodeOptions
     /// <summary>
     /// Give nvJPEG, for a region of a JPEG with usable restart intervals (make-records <c>--restart-interval</c>), only
     /// the sub-JPEG of the intervals that cover it, so that its Huffman work is about the crop's share of the image.
-    /// Off: the whole JPEG with the region of interest. The splice keeps the one-pixel margin around the region that
+    /// Off: the whole JPEG with the region of interest. This is nvJPEG's input only: the CPU fallback (samples nvJPEG
+    /// rejects) splices as the CPU path always does. The splice keeps the one-pixel margin around the region that
     /// libjpeg-turbo's chroma upsampling needs for pixels identical to the whole JPEG's; whether nvJPEG's upsampling
     /// gives identical pixels at the sub-image's edges too is for the device script to check (not yet run on a GPU).
     /// </summary>

@@ -23,7 +23,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
     private readonly List<NvJpegDecodeParamsHandle> _hardwareParams = [];
     private readonly List<int>[] _workerShares;
     private readonly List<int> _hardwareSamples = [];
-    private readonly SplicedFeed _feed = new();
+    private readonly SplicedFeed _feed;
     private NvJpegInput[] _inputs = [];
     private DecodedRegion[] _shared = [];
 
@@ -31,6 +31,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
     {
         _device = device;
         _options = options;
+        _feed = new SplicedFeed(options.SpliceRestartIntervals);
         device.MakeCurrent();
 
         // Two library handles, as DALI keeps them: the hardware backend's for batched decode on the JPEG engines,
@@ -214,16 +215,11 @@ internal sealed class NvJpegBatchDecoder : IDisposable
     /// <summary>
     /// Sets <c>_inputs[sample]</c>: the sample's region out of the sub-JPEG of its restart intervals where the JPEG has
     /// them (and the options allow), else the JPEG as it is. False, with the sample marked for the CPU path, when the
-    /// restart markers the region needs are broken: the CPU path then reports the sample as undecodable.
+    /// restart markers the region needs are broken: the CPU path decodes the sample itself (splicing again for its own
+    /// region and scale), and reports it where it too reads the broken interval.
     /// </summary>
     private bool TryPrepareInput(int sample, ReadOnlyMemory<byte> jpeg, ref DecodedRegion result)
     {
-        if (!_options.SpliceRestartIntervals)
-        {
-            _inputs[sample] = new NvJpegInput(jpeg, result.Region, result.ImageWidth, result.ImageHeight, Spliced: false);
-            return true;
-        }
-
         try
         {
             _inputs[sample] = _feed.Prepare(sample, jpeg, result.Region, result.ImageWidth, result.ImageHeight);
@@ -231,6 +227,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         }
         catch (ImageDecodeException)
         {
+            _inputs[sample] = default;  // nothing of an earlier batch kept alive through this entry
             result = result with { Route = DecodeRoute.CpuFallback };
             return false;
         }

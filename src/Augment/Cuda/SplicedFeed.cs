@@ -24,10 +24,13 @@ internal readonly record struct NvJpegInput(ReadOnlyMemory<byte> Jpeg, CropWindo
 /// until the batch's decode has read it; they are reused batch after batch (no allocation once warm). Host code
 /// only: tested without a GPU by decoding what it feeds on the CPU.
 /// </summary>
-internal sealed class SplicedFeed
+internal sealed class SplicedFeed(bool splice = true)
 {
     private JpegSplicer[] _splicers = [];
     private SpliceStatistics _statistics;
+
+    /// <summary>False: every sample goes as it is (still counted), as with <see cref="GpuDecodeOptions.SpliceRestartIntervals"/> off.</summary>
+    public bool Splices { get; } = splice;
 
     /// <summary>Counts since the last <see cref="TakeStatistics"/>: samples prepared, spliced, their entropy-coded bytes.</summary>
     public SpliceStatistics TakeStatistics()
@@ -48,7 +51,7 @@ internal sealed class SplicedFeed
     {
         _statistics.Samples++;
         var asItIs = new NvJpegInput(jpeg, region, width, height, Spliced: false);
-        if (asItIs.Whole)
+        if (!Splices || asItIs.Whole)
         {
             return asItIs;
         }
