@@ -46,7 +46,8 @@ internal sealed class SplicedFeed(bool splice = true)
     /// <paramref name="jpeg"/>. The returned bytes stay valid until this method is called again for the same sample.
     /// </summary>
     /// <exception cref="ImageDecodeException">The restart markers the region needs are missing, out of order or
-    /// truncated: the file is corrupt (the caller sends the sample to the CPU path, which reports it).</exception>
+    /// truncated: the file is corrupt (the caller sends the sample to the CPU path, which decodes it on its own terms
+    /// and reports it where it too reads the broken interval).</exception>
     public NvJpegInput Prepare(int sample, ReadOnlyMemory<byte> jpeg, CropWindow region, int width, int height)
     {
         _statistics.Samples++;
