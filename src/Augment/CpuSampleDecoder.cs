@@ -238,6 +238,8 @@ public sealed class CpuSampleDecoder : IDisposable
             {
                 _block.Run(_region, stride, skip, rowBytes, _vertical, _horizontal, y, flip, scale, bias, spec, destination);
             }
+
+            _block.FenceStreamingStores();
         }
 
         for (; y + RowsInFlight <= spec.Height; y += RowsInFlight)

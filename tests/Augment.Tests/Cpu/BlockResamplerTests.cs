@@ -64,10 +64,13 @@ public sealed class BlockResamplerTests
         }
     }
 
-    /// <summary>Non-temporal stores write the same floats as ordinary ones, into a 32-byte aligned destination (the
-    /// streaming path) and into one 4 bytes off (which must fall back to ordinary stores, not fault).</summary>
+    /// <summary>Non-temporal stores write the same floats as ordinary ones: into a 64-byte aligned destination with rows
+    /// of whole lines (the whole-line path), one 32 bytes off or with rows of half lines (the 8-pixel streaming path),
+    /// and one 4 bytes off (which must fall back to ordinary stores, not fault).</summary>
     [Theory]
     [InlineData(0, 224)]
+    [InlineData(32, 224)] // 32-byte aligned rows that do not start on a line: 8 pixels at a time
+    [InlineData(0, 232)]  // whole 8-pixel steps, not whole lines: rows after the first start mid-line
     [InlineData(4, 224)]
     [InlineData(0, 61)] // not whole 8-pixel steps: ordinary stores
     public unsafe void Run_StreamingStores_WriteExactlyWhatOrdinaryStoresWrite(int misalignment, int outWidth)
@@ -94,6 +97,7 @@ public sealed class BlockResamplerTests
                 block.Run(region, regionWidth * 3, 0, regionWidth * 3, vertical, horizontal, y, true, scale, bias, spec, destination);
             }
 
+            block.FenceStreamingStores();
             return destination.ToArray();
         }
 
