@@ -230,15 +230,7 @@ internal sealed class BlockResampler
             for (; i + 8 <= width; i += 8)
             {
                 var p = s + (i * Rows);
-                var a0 = Avx.LoadVector256(p);
-                var a1 = Avx.LoadVector256(p + 8);
-                var a2 = Avx.LoadVector256(p + 16);
-                var a3 = Avx.LoadVector256(p + 24);
-                var a4 = Avx.LoadVector256(p + 32);
-                var a5 = Avx.LoadVector256(p + 40);
-                var a6 = Avx.LoadVector256(p + 48);
-                var a7 = Avx.LoadVector256(p + 56);
-                Transpose(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                LoadTransposed(p, out var a0, out var a1, out var a2, out var a3, out var a4, out var a5, out var a6, out var a7);
                 Put(d + i, a0, streaming);
                 Put(d + width + i, a1, streaming);
                 Put(d + (2 * width) + i, a2, streaming);
@@ -274,15 +266,7 @@ internal sealed class BlockResampler
         for (; i + 16 <= width; i += 16)
         {
             var p = s + (i * Rows);
-            var a0 = Avx.LoadVector256(p);
-            var a1 = Avx.LoadVector256(p + 8);
-            var a2 = Avx.LoadVector256(p + 16);
-            var a3 = Avx.LoadVector256(p + 24);
-            var a4 = Avx.LoadVector256(p + 32);
-            var a5 = Avx.LoadVector256(p + 40);
-            var a6 = Avx.LoadVector256(p + 48);
-            var a7 = Avx.LoadVector256(p + 56);
-            Transpose(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+            LoadTransposed(p, out var a0, out var a1, out var a2, out var a3, out var a4, out var a5, out var a6, out var a7);
             Avx.Store(first, a0);
             Avx.Store(first + 8, a1);
             Avx.Store(first + 16, a2);
@@ -291,16 +275,7 @@ internal sealed class BlockResampler
             Avx.Store(first + 40, a5);
             Avx.Store(first + 48, a6);
             Avx.Store(first + 56, a7);
-            p += 8 * Rows;
-            a0 = Avx.LoadVector256(p);
-            a1 = Avx.LoadVector256(p + 8);
-            a2 = Avx.LoadVector256(p + 16);
-            a3 = Avx.LoadVector256(p + 24);
-            a4 = Avx.LoadVector256(p + 32);
-            a5 = Avx.LoadVector256(p + 40);
-            a6 = Avx.LoadVector256(p + 48);
-            a7 = Avx.LoadVector256(p + 56);
-            Transpose(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+            LoadTransposed(p + (8 * Rows), out a0, out a1, out a2, out a3, out a4, out a5, out a6, out a7);
             Line(d + i, first, a0);
             Line(d + width + i, first + 8, a1);
             Line(d + (2 * width) + i, first + 16, a2);
@@ -312,6 +287,22 @@ internal sealed class BlockResampler
         }
 
         return i;
+    }
+
+    /// <summary>Eight pixels of the eight rows, row-interleaved at <paramref name="p"/>, as eight rows of eight pixels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void LoadTransposed(float* p, out Vector256<float> a0, out Vector256<float> a1, out Vector256<float> a2,
+        out Vector256<float> a3, out Vector256<float> a4, out Vector256<float> a5, out Vector256<float> a6, out Vector256<float> a7)
+    {
+        a0 = Avx.LoadVector256(p);
+        a1 = Avx.LoadVector256(p + 8);
+        a2 = Avx.LoadVector256(p + 16);
+        a3 = Avx.LoadVector256(p + 24);
+        a4 = Avx.LoadVector256(p + 32);
+        a5 = Avx.LoadVector256(p + 40);
+        a6 = Avx.LoadVector256(p + 48);
+        a7 = Avx.LoadVector256(p + 56);
+        Transpose(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
     }
 
     /// <summary>One whole 64-byte line of output, non-temporal: the first half from memory, then the second.</summary>
