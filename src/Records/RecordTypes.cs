@@ -20,7 +20,8 @@ public readonly record struct EncodedImage(int Offset, int Length, int Label);
 /// whole, and leave out the shards that are missing or disagree with the manifest, instead of refusing the set. What
 /// was left out is in <see cref="RecordDataset.LeftOut"/>, for the caller to report loudly.</param>
 /// <param name="MaxOpenShards">Shard files open at once at most (opened on first use, least recently used closed
-/// first), so any shard count works under a low <c>ulimit -n</c>.</param>
+/// first), so any shard count works under a low <c>ulimit -n</c>. A handle closed while another thread is reading
+/// with it stays open until that read ends, so for a moment there can be one more per concurrent reader.</param>
 public sealed record RecordReadOptions(bool VerifyCrc = true, bool AllowPartial = false,
                                        int MaxOpenShards = RecordReadOptions.DefaultMaxOpenShards)
 {

@@ -12,8 +12,9 @@ public sealed class ShardHandleCacheTests : IDisposable
 
     /// <summary>
     /// 1024 shards (TensorFlow's ImageNet training layout), read in random order from two threads with at most 64
-    /// open: every record reads back, and no more than 64 of the shard files are ever open (counted in
-    /// /proc/self/fd, what <c>ulimit -n</c> limits). Before, the reader opened all 1024 at once.
+    /// open: every record reads back, and no more than 64 of the shard files are open once the reads are done, 65
+    /// while they run (counted in /proc/self/fd, what <c>ulimit -n</c> limits): a handle evicted while the other
+    /// thread reads with it closes when that read ends. Before, the reader opened all 1024 at once.
     /// </summary>
     [Fact]
     public void ThousandShards_ReadWithAtMostTheCapOpen()
@@ -53,7 +54,7 @@ public sealed class ShardHandleCacheTests : IDisposable
 
         Assert.InRange(dataset.OpenShardFiles, 1, Cap);
         Assert.InRange(OpenFilesUnder(_directory), 1, Cap);
-        Assert.InRange(maxSeen, 1, Cap);
+        Assert.InRange(maxSeen, 1, Cap + 1); // one evicted handle may still be in use by the other lane
     }
 
     private static int OpenFilesUnder(string directory)
