@@ -432,7 +432,7 @@ public sealed class RecordDataset : IDisposable
                     scans[s] = ShardScanner.Scan(paths[s], verifyCrc, maxPixels, hash);
                 }
 
-                progress?.Finished((indexes[s] ?? scans[s]!.Index).ShardBytes);
+                progress?.Done((indexes[s] ?? scans[s]!.Index).ShardBytes);
             }
             catch (Exception e)
             {

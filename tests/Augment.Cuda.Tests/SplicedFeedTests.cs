@@ -79,9 +79,7 @@ public sealed class SplicedFeedTests
     public void Prepare_WithSplicingOff_GivesEveryJpegAsItIs_AndCountsIt()
     {
         var feed = new SplicedFeed(splice: false);
-        using var cpu = new CpuSampleDecoder();
-        var jpeg = RestartTranscoder.Transcode(File.ReadAllBytes(Path.Combine(Fixture.ImageDirectory, "n03196217_digital_clock.JPEG")), RestartMode.Auto);
-        var info = cpu.ReadHeader(jpeg);
+        var (jpeg, info) = Clock(RestartMode.Auto);
         var crop = new CropWindow(info.Width / 4, info.Height / 4, info.Width / 3, info.Height / 3);
         var input = feed.Prepare(0, jpeg, crop, info.Width, info.Height);
         Assert.False(input.Spliced);
@@ -95,9 +93,7 @@ public sealed class SplicedFeedTests
     public void Prepare_EachSampleKeepsItsOwnSubJpegUntilItIsPreparedAgain()
     {
         var feed = new SplicedFeed();
-        using var cpu = new CpuSampleDecoder();
-        var jpeg = RestartTranscoder.Transcode(File.ReadAllBytes(Path.Combine(Fixture.ImageDirectory, "n03196217_digital_clock.JPEG")), RestartMode.Auto);
-        var info = cpu.ReadHeader(jpeg);
+        var (jpeg, info) = Clock(RestartMode.Auto);
         var first = feed.Prepare(0, jpeg, new CropWindow(0, 0, info.Width / 3, info.Height / 3), info.Width, info.Height);
         var kept = first.Jpeg.ToArray();
         var second = feed.Prepare(1, jpeg, new CropWindow(info.Width / 2, info.Height / 2, info.Width / 3, info.Height / 3), info.Width, info.Height);
@@ -110,9 +106,7 @@ public sealed class SplicedFeedTests
     public void Prepare_ABrokenRestartMarkerInTheRegion_IsAnImageDecodeException()
     {
         var feed = new SplicedFeed();
-        using var cpu = new CpuSampleDecoder();
-        var jpeg = RestartTranscoder.Transcode(File.ReadAllBytes(Path.Combine(Fixture.ImageDirectory, "n03196217_digital_clock.JPEG")), RestartMode.Rows);
-        var info = cpu.ReadHeader(jpeg);
+        var (jpeg, info) = Clock(RestartMode.Rows);
 
         // Every RSTn marker becomes 0xFF 0x00 (stuffed data): the splicer cannot find the intervals the region needs.
         for (var i = jpeg.Length - 3; i > 0; i--)
@@ -125,5 +119,13 @@ public sealed class SplicedFeedTests
 
         var crop = new CropWindow(info.Width / 2, info.Height / 2, info.Width / 4, info.Height / 4);
         Assert.Throws<ImageDecodeException>(() => feed.Prepare(0, jpeg, crop, info.Width, info.Height));
+    }
+
+    /// <summary>The digital-clock fixture with restart intervals, and its header.</summary>
+    private static (byte[] Jpeg, ImageInfo Info) Clock(RestartMode mode)
+    {
+        using var cpu = new CpuSampleDecoder();
+        var jpeg = RestartTranscoder.Transcode(File.ReadAllBytes(Path.Combine(Fixture.ImageDirectory, "n03196217_digital_clock.JPEG")), mode);
+        return (jpeg, cpu.ReadHeader(jpeg));
     }
 }

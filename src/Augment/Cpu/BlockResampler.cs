@@ -120,15 +120,7 @@ internal sealed class BlockResampler
                 var a6 = Taps(rows[6] + k, taps[6], counts[6], stride);
                 var a7 = Taps(rows[7] + k, taps[7], counts[7], stride);
                 Transpose(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
-                var o = columns + (k * Rows);
-                Avx.Store(o, a0);
-                Avx.Store(o + 8, a1);
-                Avx.Store(o + 16, a2);
-                Avx.Store(o + 24, a3);
-                Avx.Store(o + 32, a4);
-                Avx.Store(o + 40, a5);
-                Avx.Store(o + 48, a6);
-                Avx.Store(o + 56, a7);
+                StoreBlock(columns + (k * Rows), a0, a1, a2, a3, a4, a5, a6, a7);
             }
 
             for (; k < rowBytes; k++)
@@ -267,14 +259,7 @@ internal sealed class BlockResampler
         {
             var p = s + (i * Rows);
             LoadTransposed(p, out var a0, out var a1, out var a2, out var a3, out var a4, out var a5, out var a6, out var a7);
-            Avx.Store(first, a0);
-            Avx.Store(first + 8, a1);
-            Avx.Store(first + 16, a2);
-            Avx.Store(first + 24, a3);
-            Avx.Store(first + 32, a4);
-            Avx.Store(first + 40, a5);
-            Avx.Store(first + 48, a6);
-            Avx.Store(first + 56, a7);
+            StoreBlock(first, a0, a1, a2, a3, a4, a5, a6, a7);
             LoadTransposed(p + (8 * Rows), out a0, out a1, out a2, out a3, out a4, out a5, out a6, out a7);
             Line(d + i, first, a0);
             Line(d + width + i, first + 8, a1);
@@ -303,6 +288,21 @@ internal sealed class BlockResampler
         a6 = Avx.LoadVector256(p + 48);
         a7 = Avx.LoadVector256(p + 56);
         Transpose(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+    }
+
+    /// <summary>Eight vectors to 64 consecutive floats at <paramref name="at"/> (ordinary stores).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreBlock(float* at, Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
+        Vector256<float> a4, Vector256<float> a5, Vector256<float> a6, Vector256<float> a7)
+    {
+        Avx.Store(at, a0);
+        Avx.Store(at + 8, a1);
+        Avx.Store(at + 16, a2);
+        Avx.Store(at + 24, a3);
+        Avx.Store(at + 32, a4);
+        Avx.Store(at + 40, a5);
+        Avx.Store(at + 48, a6);
+        Avx.Store(at + 56, a7);
     }
 
     /// <summary>One whole 64-byte line of output, non-temporal: the first half from memory, then the second.</summary>

@@ -16,7 +16,8 @@ public readonly record struct LocatedExample(int EncodedOffset, int EncodedLengt
 /// The map entries and the features this reads have fast paths for the layout writers produce (one-byte tags, lengths
 /// of one or two bytes, key before value, nothing else in the entry): 1.3 KB records took ~240 ns each with the general
 /// walk alone, ~95 ns with them (make-records verify spends a third of its non-hash time here). Anything else takes
-/// the general walk, and the answer is the same either way: the tests compare both on real and mutated payloads.
+/// the general walk, and the answer is the same either way: the tests compare both (<see cref="TryLocateGeneral"/>) on
+/// real and mutated payloads.
 /// </remarks>
 public static class ExampleLocator
 {
@@ -36,7 +37,12 @@ public static class ExampleLocator
     private static ReadOnlySpan<byte> HeightKey => "image/height"u8;
 
     /// <summary>Locates the image and label; false when the payload is malformed or has no image/encoded.</summary>
-    public static bool TryLocate(ReadOnlySpan<byte> payload, out LocatedExample located)
+    public static bool TryLocate(ReadOnlySpan<byte> payload, out LocatedExample located) => Locate(payload, out located, fastPaths: true);
+
+    /// <summary><see cref="TryLocate"/> by the general walk alone, without the fast paths: the tests' reference.</summary>
+    internal static bool TryLocateGeneral(ReadOnlySpan<byte> payload, out LocatedExample located) => Locate(payload, out located, fastPaths: false);
+
+    private static bool Locate(ReadOnlySpan<byte> payload, out LocatedExample located, bool fastPaths)
     {
         located = default;
         int encodedOffset = -1, encodedLength = 0;
@@ -57,7 +63,7 @@ public static class ExampleLocator
                     continue;
                 }
 
-                if (!TryReadMapEntry(payload, entryStart, entryLength, out ReadOnlySpan<byte> key, out int valueStart,
+                if (!TryReadMapEntry(payload, entryStart, entryLength, fastPaths, out ReadOnlySpan<byte> key, out int valueStart,
                                      out int valueLength))
                 {
                     return false;
@@ -65,22 +71,22 @@ public static class ExampleLocator
 
                 if (key.SequenceEqual(EncodedKey))
                 {
-                    if (!TryFirstBytes(payload, valueStart, valueLength, out encodedOffset, out encodedLength))
+                    if (!TryFirstBytes(payload, valueStart, valueLength, fastPaths, out encodedOffset, out encodedLength))
                     {
                         return false;
                     }
                 }
                 else if (key.SequenceEqual(LabelKey))
                 {
-                    label = FirstInt64(payload, valueStart, valueLength);
+                    label = FirstInt64(payload, valueStart, valueLength, fastPaths);
                 }
                 else if (key.SequenceEqual(WidthKey))
                 {
-                    width = FirstInt64(payload, valueStart, valueLength);
+                    width = FirstInt64(payload, valueStart, valueLength, fastPaths);
                 }
                 else if (key.SequenceEqual(HeightKey))
                 {
-                    height = FirstInt64(payload, valueStart, valueLength);
+                    height = FirstInt64(payload, valueStart, valueLength, fastPaths);
                 }
             }
 
@@ -99,13 +105,13 @@ public static class ExampleLocator
         return true;
     }
 
-    private static bool TryReadMapEntry(ReadOnlySpan<byte> payload, int start, int length, out ReadOnlySpan<byte> key,
+    private static bool TryReadMapEntry(ReadOnlySpan<byte> payload, int start, int length, bool fastPaths, out ReadOnlySpan<byte> key,
                                         out int valueStart, out int valueLength)
     {
         // The layout writers produce: the key (field 1, a short string), then the value (field 2), once each and
         // nothing else. Read directly; anything else takes the general loop below, which gives the same answer here.
         int end = start + length;
-        if (length >= 4 && payload[start] == (MapKeyField << 3 | WireLengthDelimited) && payload[start + 1] < 0x80)
+        if (fastPaths && length >= 4 && payload[start] == (MapKeyField << 3 | WireLengthDelimited) && payload[start + 1] < 0x80)
         {
             int keyEnd = start + 2 + payload[start + 1];
             int at = keyEnd + 1;
@@ -144,12 +150,12 @@ public static class ExampleLocator
         return !entry.Failed && valueStart >= 0;
     }
 
-    private static bool TryFirstBytes(ReadOnlySpan<byte> payload, int start, int length, out int offset, out int count)
+    private static bool TryFirstBytes(ReadOnlySpan<byte> payload, int start, int length, bool fastPaths, out int offset, out int count)
     {
         // Feature{bytes_list{value: first}} with one-byte tags: read directly (the general loop finds the same).
         int end = start + length;
         int at = start + 1;
-        if (length >= 4 && payload[start] == (Feature.BytesListFieldNumber << 3 | WireLengthDelimited)
+        if (fastPaths && length >= 4 && payload[start] == (Feature.BytesListFieldNumber << 3 | WireLengthDelimited)
             && TryReadShortLength(payload, ref at, end, out int listLength) && at + listLength == end && at < end
             && payload[at] == (BytesList.ValueFieldNumber << 3 | WireLengthDelimited))
         {
@@ -187,11 +193,11 @@ public static class ExampleLocator
         return false;
     }
 
-    private static long? FirstInt64(ReadOnlySpan<byte> payload, int start, int length)
+    private static long? FirstInt64(ReadOnlySpan<byte> payload, int start, int length, bool fastPaths)
     {
         // Feature{int64_list{value: [packed run]}} of a short run, as writers produce it: the first varint of the run,
         // read directly (the general loop below returns the same).
-        if (length >= 5 && length - 2 < 0x80 && payload[start] == (Feature.Int64ListFieldNumber << 3 | WireLengthDelimited)
+        if (fastPaths && length >= 5 && length - 2 < 0x80 && payload[start] == (Feature.Int64ListFieldNumber << 3 | WireLengthDelimited)
             && payload[start + 1] == length - 2 && payload[start + 2] == (Int64List.ValueFieldNumber << 3 | WireLengthDelimited)
             && payload[start + 3] == length - 4)
         {

@@ -48,15 +48,14 @@ public sealed record VerifyOptions(long MaxPixels = JpegHeader.DefaultMaxPixels,
 /// </summary>
 public sealed class DatasetVerifier(VerifyOptions? options = null)
 {
-    private long _bytesDone;
-    private long _totalBytes;
+    private readonly ScanProgress _progress = new();
 
     public VerifyOptions Options { get; } = options ?? new VerifyOptions();
 
     /// <summary>Bytes of shards to read in all: known once the shards are listed (0 before).</summary>
-    public long TotalBytes => Interlocked.Read(ref _totalBytes);
+    public long TotalBytes => _progress.TotalBytes;
 
-    public long BytesDone => Interlocked.Read(ref _bytesDone);
+    public long BytesDone => _progress.BytesDone;
 
     public static VerificationReport Verify(string directory, VerifyOptions? options = null) => new DatasetVerifier(options).Run(directory);
 
@@ -121,7 +120,7 @@ public sealed class DatasetVerifier(VerifyOptions? options = null)
             }
         }
 
-        Interlocked.Exchange(ref _totalBytes, shards.Sum(s => File.Exists(s.Path) ? new FileInfo(s.Path).Length : 0));
+        _progress.Listed(shards.Sum(s => File.Exists(s.Path) ? new FileInfo(s.Path).Length : 0));
         int classCount = manifest?.Classes.Count ?? RecordDataset.MaxClassesWithoutManifest;
         int? labelBase = manifest?.LabelBase;
         var results = new ShardResult[shards.Count];
@@ -243,7 +242,7 @@ public sealed class DatasetVerifier(VerifyOptions? options = null)
 
         // Without a manifest our index is 0-based over 1-based stored labels; another tool's labels may start at 0 or 1.
         var checker = new RecordChecker(path, Options.MaxPixels, classCount, labelBase ?? (index is not null ? 1 : 0), result);
-        using (var reader = new HashingShardReader(path, n => Interlocked.Add(ref _bytesDone, n), Options.ReadBlockSize, hash: Options.Sha256))
+        using (var reader = new HashingShardReader(path, n => _progress.Done(n), Options.ReadBlockSize, hash: Options.Sha256))
         {
             result.Records = index is not null ? checker.ByIndex(reader, index) : checker.ByFraming(reader);
             checker.AddLabelCounts();

@@ -2,7 +2,8 @@ namespace Loader.Records.Reading;
 
 /// <summary>
 /// How far a scan of a folder's shards has got, in bytes: the total once the shards are listed (0 before), and the
-/// bytes of the shards finished so far. Written by the scanning threads, safe to read from any thread (a progress bar).
+/// bytes done so far (make-records index counts each shard as it finishes, verify each read as it lands). Written by
+/// the scanning threads, safe to read from any thread (a progress bar).
 /// </summary>
 internal sealed class ScanProgress
 {
@@ -15,5 +16,5 @@ internal sealed class ScanProgress
 
     public void Listed(long totalBytes) => Interlocked.Exchange(ref _totalBytes, totalBytes);
 
-    public void Finished(long shardBytes) => Interlocked.Add(ref _bytesDone, shardBytes);
+    public void Done(long bytes) => Interlocked.Add(ref _bytesDone, bytes);
 }
