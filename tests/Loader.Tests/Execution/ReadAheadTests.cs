@@ -5,13 +5,16 @@ namespace Loader.Pipeline.Tests.Execution;
 /// <summary>The read-ahead issues every sample's read once, in the order the workers will decode them.</summary>
 public sealed class ReadAheadTests
 {
-    /// <summary>Decoding is slow (1 ms a sample) next to hinting, so the read-ahead stays ahead and hints each
-    /// sample, once, in the order the workers take them.</summary>
+    /// <summary>Decoding is slow (2 ms a sample) next to hinting, so the read-ahead stays ahead and hints each
+    /// sample, once, in the order the workers take them. The window is 64 samples, 64 ms of the two workers' time:
+    /// the read-ahead thread (which sleeps 1 ms when a window ahead) would have to go unscheduled that long for the
+    /// workers to overtake it, and then it rightly skips ahead (the next test). With 16 samples (8 ms at 1 ms a
+    /// sample) a fresh-clone CI run on this 2-vCPU VM once saw one sample skipped.</summary>
     [Fact]
     public void ReadAhead_HintsEverySampleOnce_InPlanOrder()
     {
-        var source = new PatternSampleSource(203) { DelayPerSample = TimeSpan.FromMilliseconds(1) };
-        using DataLoader loader = LoaderRuns.Create(LoaderRuns.Options(threads: 2) with { ReadAheadSamples = 16 }, source);
+        var source = new PatternSampleSource(203) { DelayPerSample = TimeSpan.FromMilliseconds(2) };
+        using DataLoader loader = LoaderRuns.Create(LoaderRuns.Options(threads: 2) with { ReadAheadSamples = 64 }, source);
         List<SeenBatch> epoch = LoaderRuns.Epoch(loader);
         Assert.Equal(epoch.SelectMany(b => b.Ids), source.Prefetched);
     }
