@@ -6,13 +6,19 @@
 # scripts/test.sh.
 set -euo pipefail
 
+# The linker cache, listed once. Not `ldconfig -p | grep -q`: under pipefail, grep -q leaving at the first match kills
+# ldconfig with SIGPIPE once the listing outgrows the pipe (82 KB on the CI machine), and a library that is there was
+# counted missing: every run then called apt-get, which fails without root or network.
+libraries=$(ldconfig -p 2>/dev/null || true)
+has_library() { grep -q "$1" <<<"$libraries"; }
+
 missing_compiler=0; missing_headers=0; missing_turbojpeg=0; missing_mpi=0; missing_mpich=0
 command -v cc >/dev/null 2>&1 || missing_compiler=1
 [ -f /usr/include/jpeglib.h ] || missing_headers=1
-ldconfig -p 2>/dev/null | grep -q 'libturbojpeg\.so\.0' || missing_turbojpeg=1
-{ command -v mpirun >/dev/null 2>&1 && command -v mpicc >/dev/null 2>&1 && ldconfig -p 2>/dev/null | grep -q 'libmpi\.so\.40'; } || missing_mpi=1
+has_library 'libturbojpeg\.so\.0' || missing_turbojpeg=1
+{ command -v mpirun >/dev/null 2>&1 && command -v mpicc >/dev/null 2>&1 && has_library 'libmpi\.so\.40'; } || missing_mpi=1
 # MPICH beside Open MPI: the tests run the other MPI ABI under its own launcher (Open MPI stays the default mpirun).
-{ command -v mpiexec.mpich >/dev/null 2>&1 && ldconfig -p 2>/dev/null | grep -q 'libmpich\.so\.12'; } || missing_mpich=1
+{ command -v mpiexec.mpich >/dev/null 2>&1 && has_library 'libmpich\.so\.12'; } || missing_mpich=1
 
 if [ $((missing_compiler + missing_headers + missing_turbojpeg + missing_mpi + missing_mpich)) -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
