@@ -55,7 +55,11 @@ PROBE=$ROOT/../shared/device/probe.sh
 if [ -f "$PROBE" ]; then cp "$PROBE" "$DEV/probe.sh"; else echo "prepare: warning: $PROBE missing" >&2; fi
 
 echo "prepare: copying $COUNT sample JPEGs from $IMAGES"
-find "$IMAGES" -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' \) -print0 | sort -z | head -z -n "$COUNT" | xargs -0 -I{} cp {} "$DEV/images/"
+# Listed into an array, not `| head`: under pipefail, head leaving early kills sort with SIGPIPE once the listing
+# outgrows the pipe (a folder of a few thousand images), which would end this script.
+mapfile -d '' -t jpegs < <(find "$IMAGES" -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' \) -print0 | sort -z)
+if [ ${#jpegs[@]} -eq 0 ]; then echo "prepare: no JPEGs in $IMAGES" >&2; exit 1; fi
+cp -- "${jpegs[@]:0:$COUNT}" "$DEV/images/"
 # The CPU path's special cases (progressive, 4:4:4, CMYK, arithmetic-coded): correctness checks only, not timed.
 cp tests/Augment.Tests/Fixtures/images/* "$DEV/fixtures/" 2>/dev/null || true
 
