@@ -79,6 +79,71 @@ public sealed class GpuBatchProcessorTests
         }
     }
 
+    /// <summary>
+    /// The contract the loader relies on: once Decode returns, the JPEG bytes may change (the loader reuses its read
+    /// buffers, the splicers their sub-JPEGs). The engine may still be decoding then, so it must read copies: here the
+    /// inputs are overwritten before the GPU is waited for, two batches in a row (both hardware lanes), and the
+    /// pixels must still be those of a decode of the intact files.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Decode_InputsOverwrittenOnceItReturns_StillDecodesTheOriginalBytes(bool hardware)
+    {
+        Fixture.RequireGpu();
+        using var device = CudaDevice.Open();
+        using var decoder = new NvJpegBatchDecoder(device, new GpuDecodeOptions { UseHardwareDecoder = hardware, HybridThreads = 1 });
+        using var reference = new NvJpegBatchDecoder(device, new GpuDecodeOptions { UseHardwareDecoder = hardware, HybridThreads = 1 });
+        using var arenaA = new StagingArena(device);
+        using var arenaB = new StagingArena(device);
+        using var stream = device.CreateStream();
+        using var cpu = new CpuSampleDecoder();
+        var files = Fixture.Images().Where(f => Path.GetFileName(f).StartsWith('n')).ToArray();
+        var originals = files.Select(File.ReadAllBytes).ToArray();
+        var plans = originals.Select(j =>
+        {
+            var info = cpu.ReadHeader(j);
+            return new SamplePlan(new CropWindow(0, 0, info.Width, info.Height), false, info.Width, info.Height);
+        }).ToArray();
+
+        var copies = new[] { originals.Select(b => b.ToArray()).ToArray(), originals.Select(b => b.ToArray()).ToArray() };
+        var results = new[] { new DecodedRegion[files.Length], new DecodedRegion[files.Length] };
+        var arenas = new[] { arenaA, arenaB };
+        for (var batch = 0; batch < 2; batch++)
+        {
+            decoder.Decode(copies[batch].Select(b => (ReadOnlyMemory<byte>)b).ToList(), plans, results[batch], arenas[batch], stream);
+            foreach (var bytes in copies[batch])
+            {
+                Array.Fill(bytes, (byte)0xA5);  // before the GPU is waited for
+            }
+        }
+
+        // Both batches' pixels to the host first (the copies wait for the stream), then the intact files decoded alone.
+        var got = results.Select(batch => batch.Select((r, i) => r.Route == DecodeRoute.CpuFallback ? null : ToHost(r, plans[i].Crop.Height, stream)).ToArray()).ToArray();
+        using var referenceArena = new StagingArena(device);
+        var routes = results.SelectMany(batch => batch.Select(r => r.Route)).ToArray();
+        for (var i = 0; i < files.Length; i++)
+        {
+            var expected = new DecodedRegion[1];
+            reference.Decode([originals[i]], [plans[i]], expected, referenceArena, stream);
+            var want = expected[0].Route == DecodeRoute.CpuFallback ? null : ToHost(expected[0], plans[i].Crop.Height, stream);
+            for (var batch = 0; batch < 2; batch++)
+            {
+                // The same decoder on the same bytes gives the same pixels (another route would give others).
+                if (got[batch][i] is { } pixels && want is not null && results[batch][i].Route == expected[0].Route)
+                {
+                    Assert.True(pixels.AsSpan().SequenceEqual(want),
+                        $"batch {batch}, {Path.GetFileName(files[i])} ({results[batch][i].Route}): the decode read the overwritten bytes");
+                }
+            }
+        }
+
+        if (hardware && decoder.HasHardwareDecoder)
+        {
+            Assert.Contains(DecodeRoute.Hardware, routes);
+        }
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -118,6 +183,13 @@ public sealed class GpuBatchProcessorTests
         }
 
         Assert.True(splicedSamples > 0, "no crop was decoded out of a sub-JPEG");
+    }
+
+    private static byte[] ToHost(DecodedRegion region, int rows, CudaStream stream)
+    {
+        var pixels = new byte[region.Pitch * rows];
+        DeviceBuffer.CopyToHost(region.Pixels, pixels, stream);
+        return pixels;
     }
 
     private static (byte[] Pixels, DecodeRoute Route) DecodeOne(NvJpegBatchDecoder decoder, byte[] jpeg, SamplePlan plan, StagingArena arena, CudaStream stream)

@@ -8,7 +8,9 @@ namespace Loader.Augment.Cuda;
 /// crop window for training plans). A region of a JPEG with usable restart intervals is decoded out of the sub-JPEG
 /// of the intervals that cover it (<see cref="SplicedFeed"/>). Images the hardware engine supports
 /// (<c>nvjpegDecodeBatchedSupportedEx</c>) go to it in one batched call; the rest go to the hybrid decoder on worker
-/// threads; images nvJPEG rejects are marked <see cref="DecodeRoute.CpuFallback"/> for the caller.
+/// threads; images nvJPEG rejects are marked <see cref="DecodeRoute.CpuFallback"/> for the caller. The hardware
+/// engine's batches alternate between two <see cref="HardwareDecodeLane"/>s, each reused only once its last batch
+/// has finished on the GPU.
 /// </summary>
 internal sealed class NvJpegBatchDecoder : IDisposable
 {
@@ -18,14 +20,14 @@ internal sealed class NvJpegBatchDecoder : IDisposable
     private readonly NvJpegLibraryHandle _hardwareLibrary = new();
     private readonly NvJpegDecoderHandle _hybridDecoder = new();
     private readonly HybridDecodeWorker[] _workers;
-    private readonly NvJpegStateHandle _hardwareState = new();
+    private readonly HardwareDecodeLane[] _hardwareLanes = [];
     private readonly List<NvJpegStreamHandle> _hardwareStreams = [];
-    private readonly List<NvJpegDecodeParamsHandle> _hardwareParams = [];
     private readonly List<int>[] _workerShares;
     private readonly List<int> _hardwareSamples = [];
     private readonly SplicedFeed _feed;
     private NvJpegInput[] _inputs = [];
     private DecodedRegion[] _shared = [];
+    private int _nextHardwareLane;
 
     public unsafe NvJpegBatchDecoder(CudaDevice device, GpuDecodeOptions options)
     {
@@ -44,8 +46,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
             if (status == 0)
             {
                 _hardwareLibrary.Set(hardware);
-                NvJpeg.Check(NvJpeg.nvjpegJpegStateCreate(hardware, out var state));
-                _hardwareState.Set(state);
+                _hardwareLanes = [new HardwareDecodeLane(device, _hardwareLibrary), new HardwareDecodeLane(device, _hardwareLibrary)];
                 HasHardwareDecoder = true;
             }
             else
@@ -80,7 +81,8 @@ internal sealed class NvJpegBatchDecoder : IDisposable
 
     /// <summary>
     /// Queues the decode of every sample on <paramref name="stream"/> (work on the workers' streams is joined into it)
-    /// and fills <paramref name="results"/>. The JPEG bytes are read before this returns.
+    /// and fills <paramref name="results"/>. The JPEG bytes may change once this returns: the hybrid decoder has read
+    /// them by then, and the hardware engine reads page-locked copies of them (<see cref="HardwareDecodeLane"/>).
     /// </summary>
     public unsafe void Decode(IReadOnlyList<ReadOnlyMemory<byte>> jpegs, ReadOnlySpan<SamplePlan> plans, Span<DecodedRegion> results,
         StagingArena arena, CudaStream stream)
@@ -123,8 +125,11 @@ internal sealed class NvJpegBatchDecoder : IDisposable
             _hardwareSamples.Clear();
             if (HasHardwareDecoder)
             {
-                SelectHardware(count, results);
-                if (_hardwareSamples.Count > 0 && !DecodeOnHardware(results, stream))
+                var lane = _hardwareLanes[_nextHardwareLane];
+                _nextHardwareLane ^= 1;
+                lane.WaitUntilFree();  // the batch before the last one may still be reading its parameters and bytes
+                SelectHardware(count, results, lane);
+                if (_hardwareSamples.Count > 0 && !DecodeOnHardware(results, lane, stream))
                 {
                     _hardwareSamples.Clear();  // the batch call failed as a whole: everything goes hybrid
                 }
@@ -233,7 +238,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         }
     }
 
-    private unsafe void SelectHardware(int count, Span<DecodedRegion> results)
+    private unsafe void SelectHardware(int count, Span<DecodedRegion> results, HardwareDecodeLane lane)
     {
         for (var i = 0; i < count; i++)
         {
@@ -249,11 +254,6 @@ internal sealed class NvJpegBatchDecoder : IDisposable
                 NvJpeg.Check(NvJpeg.nvjpegJpegStreamCreate(_hardwareLibrary.Pointer, out var streamPointer));
                 jpegStream.Set(streamPointer);
                 _hardwareStreams.Add(jpegStream);
-                var decodeParams = new NvJpegDecodeParamsHandle();
-                NvJpeg.Check(NvJpeg.nvjpegDecodeParamsCreate(_hardwareLibrary.Pointer, out var paramsPointer));
-                decodeParams.Set(paramsPointer);
-                NvJpeg.Check(NvJpeg.nvjpegDecodeParamsSetOutputFormat(paramsPointer, NvJpeg.NVJPEG_OUTPUT_RGBI));
-                _hardwareParams.Add(decodeParams);
             }
 
             var input = _inputs[i];
@@ -270,7 +270,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
             }
 
             var window = input.Window;
-            var p = _hardwareParams[slot].Pointer;
+            var p = lane.Parameters(slot);
             NvJpeg.Check(input.Whole ? NvJpeg.nvjpegDecodeParamsSetROI(p, 0, 0, -1, -1) : NvJpeg.nvjpegDecodeParamsSetROI(p, window.X, window.Y, window.Width, window.Height));
             if (NvJpeg.nvjpegDecodeBatchedSupportedEx(_hardwareLibrary.Pointer, _hardwareStreams[slot].Pointer, p, out var unsupported) == 0 && unsupported == 0)
             {
@@ -279,53 +279,56 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         }
     }
 
-    private unsafe bool DecodeOnHardware(Span<DecodedRegion> results, CudaStream stream)
+    private unsafe bool DecodeOnHardware(Span<DecodedRegion> results, HardwareDecodeLane lane, CudaStream stream)
     {
         var n = _hardwareSamples.Count;
-        var pins = ArrayPool<MemoryHandle>.Shared.Rent(n);
         var data = ArrayPool<nint>.Shared.Rent(n);
         var lengths = ArrayPool<nuint>.Shared.Rent(n);
         var images = ArrayPool<NvJpegImage>.Shared.Rent(n);
         var decodeParams = ArrayPool<nint>.Shared.Rent(n);
         try
         {
+            long staged = 0;
+            foreach (var i in _hardwareSamples)
+            {
+                staged += StagingArena.Align(_inputs[i].Jpeg.Length);
+            }
+
+            lane.Reserve(staged);
+            long offset = 0;
             for (var k = 0; k < n; k++)
             {
                 var i = _hardwareSamples[k];
-                var jpeg = _inputs[i].Jpeg;
-                pins[k] = jpeg.Pin();
-                data[k] = (nint)pins[k].Pointer;
+                var jpeg = _inputs[i].Jpeg.Span;
+                data[k] = lane.Stage(jpeg, offset);
+                offset += StagingArena.Align(jpeg.Length);
                 lengths[k] = (nuint)jpeg.Length;
                 images[k] = NvJpegImage.Interleaved(results[i].Pixels, results[i].Pitch);
-                decodeParams[k] = _hardwareParams[k].Pointer;  // slot k was filled for sample _hardwareSamples[k]
+                decodeParams[k] = lane.Parameters(k);  // position k was set for sample _hardwareSamples[k]
             }
 
-            NvJpeg.Check(NvJpeg.nvjpegDecodeBatchedInitialize(_hardwareLibrary.Pointer, _hardwareState.Pointer, n, 1, NvJpeg.NVJPEG_OUTPUT_RGBI));
+            NvJpeg.Check(NvJpeg.nvjpegDecodeBatchedInitialize(_hardwareLibrary.Pointer, lane.State, n, 1, NvJpeg.NVJPEG_OUTPUT_RGBI));
+            int status;
             fixed (nint* dataPointer = data)
             fixed (nuint* lengthPointer = lengths)
             fixed (NvJpegImage* imagePointer = images)
             fixed (nint* paramsPointer = decodeParams)
             {
-                var status = NvJpeg.nvjpegDecodeBatchedEx(_hardwareLibrary.Pointer, _hardwareState.Pointer, (byte**)dataPointer, lengthPointer,
+                status = NvJpeg.nvjpegDecodeBatchedEx(_hardwareLibrary.Pointer, lane.State, (byte**)dataPointer, lengthPointer,
                     imagePointer, paramsPointer, stream.Pointer);
-                if (status is 3 or 4 or 9 or 10)
-                {
-                    return false;
-                }
-
-                NvJpeg.Check(status, "nvjpegDecodeBatchedEx");
             }
 
+            lane.MarkInUse(stream);
+            if (status is 3 or 4 or 9 or 10)
+            {
+                return false;
+            }
+
+            NvJpeg.Check(status, "nvjpegDecodeBatchedEx");
             return true;
         }
         finally
         {
-            for (var k = 0; k < n; k++)
-            {
-                pins[k].Dispose();
-            }
-
-            ArrayPool<MemoryHandle>.Shared.Return(pins, clearArray: true);
             ArrayPool<nint>.Shared.Return(data);
             ArrayPool<nuint>.Shared.Return(lengths);
             ArrayPool<NvJpegImage>.Shared.Return(images);
@@ -345,12 +348,11 @@ internal sealed class NvJpegBatchDecoder : IDisposable
             handle.Dispose();
         }
 
-        foreach (var handle in _hardwareParams)
+        foreach (var lane in _hardwareLanes)
         {
-            handle.Dispose();
+            lane.Dispose();
         }
 
-        _hardwareState.Dispose();
         _hybridDecoder.Dispose();
         _hardwareLibrary.Dispose();
         _library.Dispose();
