@@ -81,9 +81,9 @@ public sealed class GpuBatchProcessorTests
 
     /// <summary>
     /// The contract the loader relies on: once Decode returns, the JPEG bytes may change (the loader reuses its read
-    /// buffers, the splicers their sub-JPEGs). The engine may still be decoding then, so it must read copies: here the
-    /// inputs are overwritten before the GPU is waited for, two batches in a row (both hardware lanes), and the
-    /// pixels must still be those of a decode of the intact files.
+    /// buffers, the splicers their sub-JPEGs). The GPU may still be decoding then, so nvJPEG must work from copies:
+    /// here the inputs are overwritten before the GPU is waited for, two batches in a row (the second reuses what
+    /// the first decode held), and the pixels must still be those of a decode of the intact files.
     /// </summary>
     [Theory]
     [InlineData(true)]

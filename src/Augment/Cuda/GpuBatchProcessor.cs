@@ -156,12 +156,23 @@ public sealed class GpuBatchProcessor : IDisposable
 
     public void Dispose()
     {
+        // Queued decodes and kernels may still use the lanes' memory: free it only once the stream has drained, and
+        // after the decoder, whose workers drain their own streams first. A failing wait means a broken context,
+        // where nothing runs any more: free it anyway.
+        try
+        {
+            Stream.Synchronize();
+        }
+        catch (CudaException)
+        {
+        }
+
+        _decoder.Dispose();
         foreach (var lane in _lanes)
         {
             lane.Dispose();
         }
 
-        _decoder.Dispose();
         _kernel.Dispose();
         _cpuDecoder.Dispose();
         Stream.Dispose();

@@ -9,7 +9,9 @@ namespace Loader.Augment.Cuda;
 /// them is touched again before <see cref="WaitUntilFree"/>: DALI's nvJPEG decoder waits on such an event before it
 /// reuses its hardware state and stages the JPEGs in pinned memory the same way, and nvImageCodec's hardware decoder
 /// waits too. The caller's bytes, and the splicer's sub-JPEGs, may then change as soon as the decode call returns.
-/// <see cref="NvJpegBatchDecoder"/> alternates two lanes, so the host prepares batch n+1 while batch n decodes.
+/// <see cref="NvJpegBatchDecoder"/> has one: nvJPEG wants "any currently running batched decoding" finished before
+/// the next <c>nvjpegDecodeBatchedInitialize</c>, and DALI and nvImageCodec each keep a single hardware state. The
+/// host still prepares batch n+1 (reads, plans, splices, parses headers) while batch n decodes.
 /// </summary>
 internal sealed class HardwareDecodeLane : IDisposable
 {
@@ -40,6 +42,10 @@ internal sealed class HardwareDecodeLane : IDisposable
     /// <summary>Marks this lane in use by the work queued on <paramref name="stream"/> so far (call right after the
     /// decode is queued, whether or not nvJPEG accepted it).</summary>
     public void MarkInUse(CudaStream stream) => _done.Record(stream);
+
+    /// <summary>Makes <paramref name="stream"/> wait, on the GPU, for this lane's last decode (work that reuses what
+    /// that decode may have written).</summary>
+    public void OrderBefore(CudaStream stream) => stream.Wait(_done);
 
     /// <summary>The decode parameters of batch position <paramref name="position"/>, created on first use (output
     /// interleaved RGB).</summary>

@@ -6,6 +6,12 @@ namespace Loader.Augment.Cuda;
 /// One CPU thread's share of nvJPEG's decoupled hybrid decode: its own decoder state, two JPEG streams and two
 /// pinned buffers used alternately (the Huffman stage of image n+1 fills one while the transfer of image n still
 /// reads the other), a device buffer, and its own CUDA stream. Used by one thread at a time.
+/// <para>
+/// The state and the device buffer are shared by consecutive images, and the transfer stage may resize the device
+/// buffer, so image n+1 is transferred only once image n's device decode has finished (DALI waits on such an event
+/// per thread; NVIDIA's multiple-instances sample synchronizes the stream at the same point). The Huffman stage, the
+/// CPU's part, still overlaps the GPU's work on the image before.
+/// </para>
 /// </summary>
 internal sealed class HybridDecodeWorker : IDisposable
 {
@@ -17,6 +23,7 @@ internal sealed class HybridDecodeWorker : IDisposable
     private readonly NvJpegPinnedBufferHandle[] _pinned = [new(), new()];
     private readonly NvJpegStreamHandle[] _jpegStreams = [new(), new()];
     private readonly CudaEvent[] _pinnedFree;
+    private readonly CudaEvent _decoded;
     private readonly NvJpegDecodeParamsHandle _params = new();
     private int _next;
 
@@ -29,6 +36,7 @@ internal sealed class HybridDecodeWorker : IDisposable
         Stream = device.CreateStream();
         Done = device.CreateEvent();
         _pinnedFree = [device.CreateEvent(), device.CreateEvent()];
+        _decoded = device.CreateEvent();  // not recorded until the first decode: waiting on it returns at once
 
         NvJpeg.Check(NvJpeg.nvjpegDecoderStateCreate(library.Pointer, decoder.Pointer, out var state));
         _state.Set(state);
@@ -66,45 +74,61 @@ internal sealed class HybridDecodeWorker : IDisposable
         _next ^= 1;
         var jpegStream = _jpegStreams[k].Pointer;
 
-        // The parsed stream points into the caller's bytes (save_stream = 0) until the Huffman stage has read them:
-        // keep them pinned until nvjpegDecodeJpegHost returns.
+        // The image two before this one used pinned buffer k and JPEG stream k: its transfer must be done before
+        // either is refilled.
+        _pinnedFree[k].Synchronize();
+
+        // save_stream = 1: the JPEG stream keeps its own copy of the bytes, so no later stage reads the caller's
+        // (which may move or change once this returns; the transfer below still reads the stream).
         fixed (byte* data = jpeg)
         {
-            if (NvJpeg.nvjpegJpegStreamParse(_library.Pointer, data, (nuint)jpeg.Length, 0, 0, jpegStream) != 0)
+            if (NvJpeg.nvjpegJpegStreamParse(_library.Pointer, data, (nuint)jpeg.Length, 0, 1, jpegStream) != 0)
             {
                 return false;
             }
-
-            NvJpeg.Check(wholeImage
-                ? NvJpeg.nvjpegDecodeParamsSetROI(_params.Pointer, 0, 0, -1, -1)
-                : NvJpeg.nvjpegDecodeParamsSetROI(_params.Pointer, region.X, region.Y, region.Width, region.Height));
-            NvJpeg.Check(NvJpeg.nvjpegDecoderJpegSupported(_decoder.Pointer, jpegStream, _params.Pointer, out var unsupported));
-            if (unsupported != 0)
-            {
-                return false;
-            }
-
-            // The transfer that last read pinned buffer k must be done before the Huffman stage refills it.
-            _pinnedFree[k].Synchronize();
-            NvJpeg.Check(NvJpeg.nvjpegStateAttachPinnedBuffer(_state.Pointer, _pinned[k].Pointer));
-            var host = NvJpeg.nvjpegDecodeJpegHost(_library.Pointer, _decoder.Pointer, _state.Pointer, _params.Pointer, jpegStream);
-            if (host is 3 or 4 or 10)
-            {
-                return false;  // bad, unsupported or truncated stream: the CPU decoder reports it properly
-            }
-
-            NvJpeg.Check(host, "nvjpegDecodeJpegHost");
         }
 
+        NvJpeg.Check(wholeImage
+            ? NvJpeg.nvjpegDecodeParamsSetROI(_params.Pointer, 0, 0, -1, -1)
+            : NvJpeg.nvjpegDecodeParamsSetROI(_params.Pointer, region.X, region.Y, region.Width, region.Height));
+        NvJpeg.Check(NvJpeg.nvjpegDecoderJpegSupported(_decoder.Pointer, jpegStream, _params.Pointer, out var unsupported));
+        if (unsupported != 0)
+        {
+            return false;
+        }
+
+        NvJpeg.Check(NvJpeg.nvjpegStateAttachPinnedBuffer(_state.Pointer, _pinned[k].Pointer));
+        var host = NvJpeg.nvjpegDecodeJpegHost(_library.Pointer, _decoder.Pointer, _state.Pointer, _params.Pointer, jpegStream);
+        if (host is 3 or 4 or 10)
+        {
+            return false;  // bad, unsupported or truncated stream: the CPU decoder reports it properly
+        }
+
+        NvJpeg.Check(host, "nvjpegDecodeJpegHost");
+
+        // The previous image's device decode still uses the state and the device buffer the transfer refills.
+        _decoded.Synchronize();
         NvJpeg.Check(NvJpeg.nvjpegDecodeJpegTransferToDevice(_library.Pointer, _decoder.Pointer, _state.Pointer, jpegStream, Stream.Pointer));
         _pinnedFree[k].Record(Stream);
         var image = NvJpegImage.Interleaved(destination, pitch);
         NvJpeg.Check(NvJpeg.nvjpegDecodeJpegDevice(_library.Pointer, _decoder.Pointer, _state.Pointer, &image, Stream.Pointer));
+        _decoded.Record(Stream);
         return true;
     }
 
     public void Dispose()
     {
+        // Queued work may still use the state and buffers (a batch that failed part-way is not joined into the batch
+        // stream): free them only once this worker's stream has drained. A failing wait means a broken context,
+        // where nothing runs any more: free them anyway.
+        try
+        {
+            Stream.Synchronize();
+        }
+        catch (CudaException)
+        {
+        }
+
         _params.Dispose();
         _state.Dispose();
         _deviceBuffer.Dispose();
@@ -122,6 +146,8 @@ internal sealed class HybridDecodeWorker : IDisposable
         {
             cudaEvent.Dispose();
         }
+
+        _decoded.Dispose();
 
         Done.Dispose();
         Stream.Dispose();

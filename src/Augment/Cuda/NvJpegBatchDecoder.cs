@@ -9,8 +9,8 @@ namespace Loader.Augment.Cuda;
 /// of the intervals that cover it (<see cref="SplicedFeed"/>). Images the hardware engine supports
 /// (<c>nvjpegDecodeBatchedSupportedEx</c>) go to it in one batched call; the rest go to the hybrid decoder on worker
 /// threads; images nvJPEG rejects are marked <see cref="DecodeRoute.CpuFallback"/> for the caller. The hardware
-/// engine's batches alternate between two <see cref="HardwareDecodeLane"/>s, each reused only once its last batch
-/// has finished on the GPU.
+/// engine's batch state, parameters and page-locked input copies (<see cref="HardwareDecodeLane"/>) are reused only
+/// once its previous batch has finished on the GPU.
 /// </summary>
 internal sealed class NvJpegBatchDecoder : IDisposable
 {
@@ -20,14 +20,13 @@ internal sealed class NvJpegBatchDecoder : IDisposable
     private readonly NvJpegLibraryHandle _hardwareLibrary = new();
     private readonly NvJpegDecoderHandle _hybridDecoder = new();
     private readonly HybridDecodeWorker[] _workers;
-    private readonly HardwareDecodeLane[] _hardwareLanes = [];
+    private readonly HardwareDecodeLane? _hardwareLane;
     private readonly List<NvJpegStreamHandle> _hardwareStreams = [];
     private readonly List<int>[] _workerShares;
     private readonly List<int> _hardwareSamples = [];
     private readonly SplicedFeed _feed;
     private NvJpegInput[] _inputs = [];
     private DecodedRegion[] _shared = [];
-    private int _nextHardwareLane;
 
     public unsafe NvJpegBatchDecoder(CudaDevice device, GpuDecodeOptions options)
     {
@@ -46,7 +45,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
             if (status == 0)
             {
                 _hardwareLibrary.Set(hardware);
-                _hardwareLanes = [new HardwareDecodeLane(device, _hardwareLibrary), new HardwareDecodeLane(device, _hardwareLibrary)];
+                _hardwareLane = new HardwareDecodeLane(device, _hardwareLibrary);
                 HasHardwareDecoder = true;
             }
             else
@@ -123,15 +122,19 @@ internal sealed class NvJpegBatchDecoder : IDisposable
 
             // 2. The hardware engine, batched, for what it supports.
             _hardwareSamples.Clear();
-            if (HasHardwareDecoder)
+            if (_hardwareLane is { } lane)
             {
-                var lane = _hardwareLanes[_nextHardwareLane];
-                _nextHardwareLane ^= 1;
-                lane.WaitUntilFree();  // the batch before the last one may still be reading its parameters and bytes
+                lane.WaitUntilFree();  // the previous batch may still be reading its parameters and bytes
                 SelectHardware(count, results, lane);
                 if (_hardwareSamples.Count > 0 && !DecodeOnHardware(results, lane, stream))
                 {
-                    _hardwareSamples.Clear();  // the batch call failed as a whole: everything goes hybrid
+                    // The batch call failed as a whole: everything goes hybrid, into regions the engine may have
+                    // begun to write, so the workers' streams wait for whatever it queued.
+                    _hardwareSamples.Clear();
+                    foreach (var worker in _workers)
+                    {
+                        lane.OrderBefore(worker.Stream);
+                    }
                 }
             }
 
@@ -258,21 +261,23 @@ internal sealed class NvJpegBatchDecoder : IDisposable
 
             var input = _inputs[i];
             var span = input.Jpeg.Span;
-            int parsed;
-            fixed (byte* data = span)
-            {
-                parsed = NvJpeg.nvjpegJpegStreamParseHeader(_hardwareLibrary.Pointer, data, (nuint)span.Length, _hardwareStreams[slot].Pointer);
-            }
-
-            if (parsed != 0)
-            {
-                continue;  // the hybrid decoder (or the CPU) will say what is wrong
-            }
-
             var window = input.Window;
             var p = lane.Parameters(slot);
             NvJpeg.Check(input.Whole ? NvJpeg.nvjpegDecodeParamsSetROI(p, 0, 0, -1, -1) : NvJpeg.nvjpegDecodeParamsSetROI(p, window.X, window.Y, window.Width, window.Height));
-            if (NvJpeg.nvjpegDecodeBatchedSupportedEx(_hardwareLibrary.Pointer, _hardwareStreams[slot].Pointer, p, out var unsupported) == 0 && unsupported == 0)
+            int parsed, supported = -1, unsupported = -1;
+
+            // The parsed header may point into the bytes: both calls that read it run while they are pinned.
+            fixed (byte* data = span)
+            {
+                parsed = NvJpeg.nvjpegJpegStreamParseHeader(_hardwareLibrary.Pointer, data, (nuint)span.Length, _hardwareStreams[slot].Pointer);
+                if (parsed == 0)
+                {
+                    supported = NvJpeg.nvjpegDecodeBatchedSupportedEx(_hardwareLibrary.Pointer, _hardwareStreams[slot].Pointer, p, out unsupported);
+                }
+            }
+
+            // A header the engine cannot parse goes to the hybrid decoder (or the CPU), which says what is wrong.
+            if (parsed == 0 && supported == 0 && unsupported == 0)
             {
                 _hardwareSamples.Add(i);  // 0 means supported
             }
@@ -348,11 +353,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
             handle.Dispose();
         }
 
-        foreach (var lane in _hardwareLanes)
-        {
-            lane.Dispose();
-        }
-
+        _hardwareLane?.Dispose();
         _hybridDecoder.Dispose();
         _hardwareLibrary.Dispose();
         _library.Dispose();
