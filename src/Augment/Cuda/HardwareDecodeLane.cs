@@ -9,9 +9,9 @@ namespace Loader.Augment.Cuda;
 /// them is touched again before <see cref="WaitUntilFree"/>: DALI's nvJPEG decoder waits on such an event before it
 /// reuses its hardware state and stages the JPEGs in pinned memory the same way, and nvImageCodec's hardware decoder
 /// waits too. The caller's bytes, and the splicer's sub-JPEGs, may then change as soon as the decode call returns.
-/// <see cref="NvJpegBatchDecoder"/> has one: nvJPEG wants "any currently running batched decoding" finished before
-/// the next <c>nvjpegDecodeBatchedInitialize</c>, and DALI and nvImageCodec each keep a single hardware state. The
-/// host still prepares batch n+1 (reads, plans, splices, parses headers) while batch n decodes.
+/// <see cref="NvJpegBatchDecoder"/> has one, as DALI and nvImageCodec each keep a single hardware state and wait for
+/// its last batch before the next <c>nvjpegDecodeBatchedInitialize</c>. The host still prepares batch n+1 (reads,
+/// plans, splices, parses headers) while batch n decodes.
 /// </summary>
 internal sealed class HardwareDecodeLane : IDisposable
 {
