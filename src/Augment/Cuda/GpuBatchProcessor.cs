@@ -161,6 +161,7 @@ public sealed class GpuBatchProcessor : IDisposable
         // where nothing runs any more: free it anyway.
         try
         {
+            _device.MakeCurrent();  // Dispose may run on a thread that never used CUDA
             Stream.Synchronize();
         }
         catch (CudaException)

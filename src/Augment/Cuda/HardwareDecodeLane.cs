@@ -107,6 +107,7 @@ internal sealed class HardwareDecodeLane : IDisposable
         // failing wait means a broken context, where nothing runs any more: free them anyway.
         try
         {
+            _device.MakeCurrent();  // Dispose may run on a thread that never used CUDA
             WaitUntilFree();
         }
         catch (CudaException)

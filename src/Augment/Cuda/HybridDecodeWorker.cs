@@ -123,6 +123,7 @@ internal sealed class HybridDecodeWorker : IDisposable
         // where nothing runs any more: free them anyway.
         try
         {
+            _device.MakeCurrent();  // Dispose may run on a thread that never used CUDA
             Stream.Synchronize();
         }
         catch (CudaException)
