@@ -97,13 +97,16 @@ public sealed class GpuBatchProcessor : IDisposable
         var lane = _lanes[_nextLane];
         _nextLane = (_nextLane + 1) % LaneCount;
         lane.Done.Synchronize();  // the batch that used this lane two calls ago has finished with its staging memory
+        var regions = _regions.AsSpan(0, count);
+        _decoder.Decode(jpegs, plans, regions, lane.Arena, Stream);
+
+        // The decode writes only this lane's arena; the first writes of destination (fallback copies, the kernel)
+        // come after this wait. Waiting before the decode would queue it behind the consumer, and the decoder's next
+        // batch, which waits for this decode on the host, behind the consumer too.
         if (consumerDone != 0)
         {
             Stream.Wait(consumerDone);
         }
-
-        var regions = _regions.AsSpan(0, count);
-        _decoder.Decode(jpegs, plans, regions, lane.Arena, Stream);
 
         int hardware = 0, hybrid = 0, fallback = 0;
         var parameters = lane.HostParameters;

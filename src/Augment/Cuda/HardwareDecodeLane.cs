@@ -56,8 +56,8 @@ internal sealed class HardwareDecodeLane : IDisposable
             var handle = new NvJpegDecodeParamsHandle();
             NvJpeg.Check(NvJpeg.nvjpegDecodeParamsCreate(_library.Pointer, out var pointer));
             handle.Set(pointer);
+            _params.Add(handle);  // freed by Dispose even if the next call fails
             NvJpeg.Check(NvJpeg.nvjpegDecodeParamsSetOutputFormat(pointer, NvJpeg.NVJPEG_OUTPUT_RGBI));
-            _params.Add(handle);
         }
 
         return _params[position].Pointer;
