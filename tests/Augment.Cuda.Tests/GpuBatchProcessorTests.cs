@@ -71,8 +71,7 @@ public sealed class GpuBatchProcessorTests
                 continue;  // arithmetic coding, CMYK...: nvJPEG declines, the CPU path handles it
             }
 
-            var gpu = new byte[results[0].Pitch * info.Height];
-            DeviceBuffer.CopyToHost(results[0].Pixels, gpu, stream);
+            var gpu = ToHost(results[0], stream);
             var (reference, _) = regions.Decode(jpeg, whole);
             var psnr = SampleComparison.Psnr(gpu, reference);
             Assert.True(psnr >= 40, $"{Path.GetFileName(file)} ({results[0].Route}): PSNR {psnr:F1} dB < 40");
@@ -124,14 +123,14 @@ public sealed class GpuBatchProcessorTests
 
         // Both batches' pixels to the host first (the copies wait for the stream), then the intact files decoded alone.
         var got = Enumerable.Range(0, 2).Select(batch => results[batch].Select((r, j) =>
-            r.Route == DecodeRoute.CpuFallback ? null : ToHost(r, plans[orders[batch][j]].Crop.Height, stream)).ToArray()).ToArray();
+            r.Route == DecodeRoute.CpuFallback ? null : ToHost(r, stream)).ToArray()).ToArray();
         using var referenceArena = new StagingArena(device);
         int compared = 0, comparedOnHardware = 0;
         for (var i = 0; i < files.Length; i++)
         {
             var expected = new DecodedRegion[1];
             reference.Decode([originals[i]], [plans[i]], expected, referenceArena, stream);
-            var want = expected[0].Route == DecodeRoute.CpuFallback ? null : ToHost(expected[0], plans[i].Crop.Height, stream);
+            var want = expected[0].Route == DecodeRoute.CpuFallback ? null : ToHost(expected[0], stream);
             for (var batch = 0; batch < 2; batch++)
             {
                 var j = Array.IndexOf(orders[batch], i);
@@ -196,9 +195,10 @@ public sealed class GpuBatchProcessorTests
         Assert.True(splicedSamples > 0, "no crop was decoded out of a sub-JPEG");
     }
 
-    private static byte[] ToHost(DecodedRegion region, int rows, CudaStream stream)
+    /// <summary>A decoded region's rows, pitch and all, copied to the host (waits for the stream).</summary>
+    private static byte[] ToHost(DecodedRegion region, CudaStream stream)
     {
-        var pixels = new byte[region.Pitch * rows];
+        var pixels = new byte[region.Pitch * region.Region.Height];
         DeviceBuffer.CopyToHost(region.Pixels, pixels, stream);
         return pixels;
     }
@@ -209,8 +209,7 @@ public sealed class GpuBatchProcessorTests
         decoder.Decode([jpeg], [plan], results, arena, stream);
         Assert.NotEqual(DecodeRoute.CpuFallback, results[0].Route);
         var pitch = results[0].Pitch;
-        var pixels = new byte[pitch * results[0].Region.Height];
-        DeviceBuffer.CopyToHost(results[0].Pixels, pixels, stream);
+        var pixels = ToHost(results[0], stream);
 
         // The region's RGB bytes, row by row (StagingArena.PitchFor is 3 * width today; this does not rely on it).
         var row = results[0].Region.Width * 3;

@@ -73,6 +73,23 @@ public sealed class CudaDevice : IDisposable
     public void MakeCurrent() => CudaDriver.Check(CudaDriver.cuCtxSetCurrent(_context.Pointer));
 
     /// <summary>
+    /// For a Dispose that frees memory queued work may still use: runs <paramref name="wait"/> (a stream or event
+    /// synchronize) with the context current, since Dispose may run on a thread that never used CUDA. A failing wait
+    /// means a broken context, where nothing runs any more: it is swallowed and the caller frees anyway.
+    /// </summary>
+    internal void WaitBeforeFreeing(Action wait)
+    {
+        try
+        {
+            MakeCurrent();
+            wait();
+        }
+        catch (CudaException)
+        {
+        }
+    }
+
+    /// <summary>
     /// Makes the legacy default stream (libtorch's stream; TorchSharp has no streams API) wait for
     /// <paramref name="cudaEvent"/>: the trainer calls this with a batch's event before it reads the batch. Our own
     /// streams are non-blocking, so without it libtorch could read a batch before it is written.

@@ -160,16 +160,8 @@ public sealed class GpuBatchProcessor : IDisposable
     public void Dispose()
     {
         // Queued decodes and kernels may still use the lanes' memory: free it only once the stream has drained, and
-        // after the decoder, whose workers drain their own streams first. A failing wait means a broken context,
-        // where nothing runs any more: free it anyway.
-        try
-        {
-            _device.MakeCurrent();  // Dispose may run on a thread that never used CUDA
-            Stream.Synchronize();
-        }
-        catch (CudaException)
-        {
-        }
+        // after the decoder, whose workers drain their own streams first.
+        _device.WaitBeforeFreeing(Stream.Synchronize);
 
         _decoder.Dispose();
         foreach (var lane in _lanes)

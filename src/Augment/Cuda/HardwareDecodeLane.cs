@@ -103,16 +103,8 @@ internal sealed class HardwareDecodeLane : IDisposable
 
     public void Dispose()
     {
-        // The engine may still read this lane's state and bytes: free them only once its last decode has finished. A
-        // failing wait means a broken context, where nothing runs any more: free them anyway.
-        try
-        {
-            _device.MakeCurrent();  // Dispose may run on a thread that never used CUDA
-            WaitUntilFree();
-        }
-        catch (CudaException)
-        {
-        }
+        // The engine may still read this lane's state and bytes: free them only once its last decode has finished.
+        _device.WaitBeforeFreeing(WaitUntilFree);
 
         foreach (var handle in _params)
         {

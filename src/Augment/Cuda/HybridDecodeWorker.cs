@@ -119,16 +119,8 @@ internal sealed class HybridDecodeWorker : IDisposable
     public void Dispose()
     {
         // Queued work may still use the state and buffers (a batch that failed part-way is not joined into the batch
-        // stream): free them only once this worker's stream has drained. A failing wait means a broken context,
-        // where nothing runs any more: free them anyway.
-        try
-        {
-            _device.MakeCurrent();  // Dispose may run on a thread that never used CUDA
-            Stream.Synchronize();
-        }
-        catch (CudaException)
-        {
-        }
+        // stream): free them only once this worker's stream has drained.
+        _device.WaitBeforeFreeing(Stream.Synchronize);
 
         _params.Dispose();
         _state.Dispose();
