@@ -34,6 +34,7 @@ public static class FuzzTargets
         ["index"] = Index,
         ["manifest"] = Manifest,
         ["jpeg"] = Jpeg,
+        ["sample"] = SampleTarget.Run,
     };
 
     /// <summary>

@@ -12,7 +12,7 @@ namespace Loader.Tools.Fuzz;
 internal static class Program
 {
     private const string Usage = "usage: records-fuzz TARGET | records-fuzz replay TARGET PATH... | records-fuzz seeds RECORD_DIR OUT_DIR"
-                                 + " (targets: framing, example, index, manifest, jpeg)";
+                                 + " (targets: framing, example, index, manifest, jpeg, sample)";
 
     public static int Main(string[] args)
     {

@@ -9,8 +9,9 @@ namespace Loader.Tools.Fuzz;
 
 /// <summary>
 /// Cuts a seed corpus out of a real record directory (make-records output): single and paired framed records,
-/// Example payloads, JPEG headers and whole small JPEGs, index files (as stored, as their uncompressed message, and
-/// DALI's text), manifest.json. One folder per target, inputs already carrying the target's mode byte.
+/// Example payloads, JPEG headers and whole small JPEGs (for the header walk and, behind a mode byte, for the sample
+/// target), index files (as stored, as their uncompressed message, and DALI's text), manifest.json. One folder per
+/// target, inputs already carrying the target's mode byte.
 /// </summary>
 public static class SeedCorpus
 {
@@ -65,6 +66,8 @@ public static class SeedCorpus
                     ReadOnlySpan<byte> jpeg = record.Payload.Span.Slice(located.EncodedOffset, located.EncodedLength);
                     Seed("jpeg", $"shard{s}-record{r}-whole", jpeg);
                     Seed("jpeg", $"shard{s}-record{r}-header", JpegHeaderOnly(jpeg));
+                    Seed("sample", $"shard{s}-record{r}-train", [(byte)(2 * r), .. jpeg]); // mode bit 0 clear: training
+                    Seed("sample", $"shard{s}-record{r}-eval", [1, .. jpeg]);
                 }
             }
 

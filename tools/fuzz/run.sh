@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Fuzzes the Records parsers with AFL++ and SharpFuzz.
+# Fuzzes the Records parsers and the per-sample decode with AFL++ and SharpFuzz (the JPEG shim's own target, with
+# libFuzzer and the sanitizers, is native/run.sh).
 #
 #   tools/fuzz/run.sh [TARGET|all] [SECONDS] [OUT]
 #
-# TARGET: framing, example, index, manifest, jpeg, or all (one after another; default all). SECONDS per target
+# TARGET: framing, example, index, manifest, jpeg, sample, or all (one after another; default all). SECONDS per target
 # (default 60). OUT (default artifacts/fuzz): OUT/TARGET/default/ is AFL's output (queue = corpus, crashes, hangs,
 # fuzzer_stats), OUT/TARGET/findings.txt the crashes and hangs replayed without AFL, OUT/summary.tsv one line per run.
 # Exits 1 when any target saved a crash or a hang.
 #
 # Installs what it needs: Debian's afl++ (apt-get update first) and the sharpfuzz dotnet tool (under OUT/.tools).
 # Builds tools/fuzz twice into OUT/.build: plain (replay) and instrumented by sharpfuzz (Loader.Records,
-# Google.Protobuf, K4os.Compression.LZ4; System.Text.Json is the framework's and is not instrumented). Seeds: records
-# made with tools/make-records from a few real images (FUZZ_IMAGES, default ../shared/data/imagenet-sample), cut
+# Loader.Augment, Google.Protobuf, K4os.Compression.LZ4; System.Text.Json is the framework's and the JPEG shim native,
+# neither instrumented: a native crash is still a crash). Seeds: records made with tools/make-records from a few real
+# images (FUZZ_IMAGES, default ../shared/data/imagenet-sample; the small ones also with restart intervals), cut
 # into single framed records, Example payloads, indexes, manifest.json and JPEG headers by `records-fuzz seeds`,
 # plus every committed input of tests/Records.Tests/Fuzzing/corpus (earlier findings included).
 #
@@ -25,7 +27,7 @@ target=${1:-all}
 seconds=${2:-60}
 out=$(mkdir -p "${3:-$repo/artifacts/fuzz}" && cd "${3:-$repo/artifacts/fuzz}" && pwd)
 images=${FUZZ_IMAGES:-$repo/../shared/data/imagenet-sample}
-targets=(framing example index manifest jpeg)
+targets=(framing example index manifest jpeg sample)
 if [ "$target" = all ]; then selected=("${targets[@]}"); else selected=("$target"); fi
 for t in "${selected[@]}"; do
   case " ${targets[*]} " in *" $t "*) ;; *) echo "run.sh: unknown target '$t' (${targets[*]} or all)" >&2; exit 2 ;; esac
@@ -49,7 +51,7 @@ setup() {
     locked dotnet publish "$repo/tools/fuzz" -c Release -o "$out/.build/plain" -nologo -v quiet -clp:NoSummary
     locked dotnet build "$repo/tools/make-records" -c Release -o "$out/.build/make-records" -nologo -v quiet -clp:NoSummary
     cp -r "$out/.build/plain" "$out/.build/afl"
-    for dll in Loader.Records.dll Google.Protobuf.dll K4os.Compression.LZ4.dll; do
+    for dll in Loader.Records.dll Loader.Augment.dll Google.Protobuf.dll K4os.Compression.LZ4.dll; do
       "$out/.tools/sharpfuzz" "$out/.build/afl/$dll"
     done
     touch "$out/.build/stamp"
@@ -65,8 +67,12 @@ setup() {
     local mr="$out/.build/make-records/make-records.dll" fz="$out/.build/plain/records-fuzz.dll"
     dotnet "$mr" --input "$out/.records/small" --output "$out/.records/small-records" --max-side 32 --shards 2 --threads 1 >/dev/null
     dotnet "$mr" --input "$out/.records/full" --output "$out/.records/full-records" --shards 1 --threads 1 >/dev/null
+    # The same six at 64 px with a restart marker every MCU: the sample target's spliced path.
+    dotnet "$mr" --input "$out/.records/small" --output "$out/.records/restart-records" --max-side 64 --shards 2 \
+      --restart-interval 1 --threads 1 >/dev/null
     dotnet "$fz" seeds "$out/.records/small-records" "$out/seeds"
     dotnet "$fz" seeds "$out/.records/full-records" "$out/seeds"
+    dotnet "$fz" seeds "$out/.records/restart-records" "$out/seeds"
     for t in "${targets[@]}"; do
       [ -d "$repo/tests/Records.Tests/Fuzzing/corpus/$t" ] && cp "$repo/tests/Records.Tests/Fuzzing/corpus/$t"/* "$out/seeds/$t/"
     done

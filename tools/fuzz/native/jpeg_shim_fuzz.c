@@ -1,0 +1,244 @@
+/*
+ * Fuzz target for the JPEG shim (src/Augment/Native/jpeg_shim.c): its restart-aware Huffman decoder, the region
+ * decode around it and the restart-interval transcoder, on bytes an attacker controls (a crafted record's JPEG, or
+ * the sub-JPEG the splicer cuts out of one). Built with clang's libFuzzer and AddressSanitizer + UBSan by run.sh; the
+ * same file built with -DLJ_FUZZ_REPLAY has a main() that runs the inputs named on its command line (the tests'
+ * replay of the committed corpus, and run.sh's replay of findings).
+ *
+ * An input is 8 parameter bytes, then the JPEG:
+ *   [0] DCT scale numerator - 1 (mod 8)   [1] entropy decoder: 0 libjpeg, 1 fast, 2 paired (mod 3)
+ *   [2] bit 0: strict (corrupt-data warnings are errors, as for the splicer's sub-JPEGs)
+ *       bit 1: transcode the JPEG first (restart interval [7] % 16 + 1 MCUs), then decode the result
+ *   [3..6] the region: left, top, right, bottom as fractions (n / 255) of the scaled image
+ *   [7] the transcode's restart interval
+ *
+ * What counts as a finding, beyond a sanitizer report:
+ *   - a return code other than OK, a JPEG error or an argument error (memory errors are allowed only from the
+ *     transcoder, which holds the whole image);
+ *   - on success: a left pad over 33 pixels, or a scaled size other than ceil(size * scale / 8);
+ *   - the differential check: whenever the fast decoder (1 or 2) decodes a region in strict mode, libjpeg's own
+ *     decoder (0) must decode the same pixels: strict when it decodes the region at all, else tolerant, and one of
+ *     the two must decode it whenever the region reaches the image's right edge. The fast decoder calls every
+ *     corrupt-data condition an error; when it accepts the data, libjpeg must see the same coefficients. (Left of
+ *     that edge the fast decoder skips the rest of an interval right of the region, which libjpeg decodes: a
+ *     corrupt tail there fails only libjpeg.)
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct lj_decoder lj_decoder;
+lj_decoder* loader_jpeg_create(void);
+void loader_jpeg_destroy(lj_decoder* d);
+void loader_jpeg_set_strict(lj_decoder* d, int strict);
+void loader_jpeg_set_fast_entropy(lj_decoder* d, int mode);
+int loader_jpeg_read_header(lj_decoder* d, const uint8_t* data, size_t size, int* width, int* height, int* components,
+                            char* message, int message_capacity);
+int loader_jpeg_decode_region(lj_decoder* d, const uint8_t* data, size_t size, int scale_num, int x, int y, int w,
+                              int h, uint8_t* out, size_t out_stride, size_t out_capacity, int* left_pad,
+                              int* scaled_width, int* scaled_height, char* message, int message_capacity);
+int loader_jpeg_transcode(const uint8_t* data, size_t size, int restart_mcus, int copy_markers, uint8_t** out,
+                          size_t* out_size, char* message, int message_capacity);
+void loader_jpeg_free(uint8_t* buffer);
+
+#define PARAMETERS 8
+#define MAX_LEFT_PAD 33
+#define MESSAGE 256
+/* Larger images decode too slowly to fuzz (and make-records refuses them long before the shim's own limits). */
+#define MAX_PIXELS (4L * 1024 * 1024)
+
+/* The message of the last decode that failed (what libjpeg said), for the finding's line. */
+static char last_message[MESSAGE];
+
+static void finding(const char* what, int a, int b) {
+    fprintf(stderr, "jpeg_shim_fuzz: FINDING: %s (%d, %d); last error: %s\n", what, a, b, last_message);
+    abort();
+}
+
+static void check_rc(int rc, int memory_allowed) {
+    if (rc != 0 && rc != 1 && rc != 2 && !(rc == 3 && memory_allowed)) {
+        finding("unexpected return code", rc, memory_allowed);
+    }
+}
+
+/* Decodes the region the parameters give (one decoder, reused across inputs as a loader worker reuses it). Returns
+ * the pixels (malloc'd, exactly the bytes the call may write, so that ASan sees any write past them) or NULL. */
+static uint8_t* decode(lj_decoder* d, const uint8_t* jpeg, size_t size, const uint8_t* p, int mode, int strict,
+                       size_t* bytes, int* left_pad, int* reaches_right) {
+    char message[MESSAGE];
+    int width, height, components;
+    int rc = loader_jpeg_read_header(d, jpeg, size, &width, &height, &components, message, MESSAGE);
+    check_rc(rc, 0);
+    if (rc != 0 || width <= 0 || height <= 0 || (long)width * height > MAX_PIXELS) {
+        return NULL;
+    }
+    int scale = (p[0] & 7) + 1;
+    int sw = (int)(((long)width * scale + 7) / 8), sh = (int)(((long)height * scale + 7) / 8);
+    int x0 = (int)((long)p[3] * (sw - 1) / 255), y0 = (int)((long)p[4] * (sh - 1) / 255);
+    int x1 = x0 + 1 + (int)((long)p[5] * (sw - 1 - x0) / 255), y1 = y0 + 1 + (int)((long)p[6] * (sh - 1 - y0) / 255);
+    int w = x1 - x0, h = y1 - y0;
+    *reaches_right = x1 == sw;
+    size_t stride = (size_t)(w + MAX_LEFT_PAD) * 3;
+    *bytes = stride * (size_t)h;
+    uint8_t* out = (uint8_t*)malloc(*bytes);
+    if (out == NULL) {
+        return NULL;
+    }
+    memset(out, 0xA5, *bytes); /* rows are padded: the differential check compares what both decoders left */
+    loader_jpeg_set_fast_entropy(d, mode);
+    loader_jpeg_set_strict(d, strict);
+    int got_w = 0, got_h = 0;
+    rc = loader_jpeg_decode_region(d, jpeg, size, scale, x0, y0, w, h, out, stride, *bytes, left_pad, &got_w, &got_h,
+                                   message, MESSAGE);
+    check_rc(rc, 0);
+    if (rc != 0) {
+        memcpy(last_message, message, MESSAGE);
+        last_message[MESSAGE - 1] = 0;
+        free(out);
+        return NULL;
+    }
+    if (*left_pad < 0 || *left_pad > MAX_LEFT_PAD || got_w != sw || got_h != sh) {
+        finding("bad left pad or scaled size", *left_pad, got_w * 100000 + got_h);
+    }
+    return out;
+}
+
+/* The decoder under test lives across inputs, as a loader worker's does; the reference is new for every input, so a
+ * difference also shows state that one image leaves behind for the next. */
+static lj_decoder* decoder;
+
+int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    if (size <= PARAMETERS) {
+        return 0;
+    }
+    if (decoder == NULL && (decoder = loader_jpeg_create()) == NULL) {
+        finding("no decoder", 0, 0);
+    }
+    const uint8_t* p = data;
+    const uint8_t* jpeg = data + PARAMETERS;
+    size_t length = size - PARAMETERS;
+    int mode = p[1] % 3, strict = p[2] & 1;
+    uint8_t* transcoded = NULL;
+    if (p[2] & 2) {
+        char message[MESSAGE];
+        int width, height, components;
+        int rc = loader_jpeg_read_header(decoder, jpeg, length, &width, &height, &components, message, MESSAGE);
+        if (rc != 0 || (long)width * height > MAX_PIXELS) {
+            return 0;
+        }
+        size_t transcoded_size = 0;
+        rc = loader_jpeg_transcode(jpeg, length, p[7] % 16 + 1, p[7] >> 7, &transcoded, &transcoded_size, message,
+                                   MESSAGE);
+        check_rc(rc, 1);
+        if (rc != 0) {
+            return 0;
+        }
+        jpeg = transcoded;
+        length = transcoded_size;
+    }
+    size_t bytes = 0, reference_bytes = 0;
+    int left_pad = 0, reference_pad = 0, reaches_right = 0;
+    uint8_t* pixels = decode(decoder, jpeg, length, p, mode, strict, &bytes, &left_pad, &reaches_right);
+    if (pixels != NULL && strict && mode != 0) {
+        lj_decoder* reference = loader_jpeg_create();
+        if (reference == NULL) {
+            finding("no decoder", 0, 0);
+        }
+        uint8_t* expected = decode(reference, jpeg, length, p, 0, 1, &reference_bytes, &reference_pad, &reaches_right);
+        if (expected == NULL && reaches_right) {
+            /* libjpeg warns about data the fast decoder needs nothing from, and tolerant it must then decode the same
+             * pixels. One warning the shim makes fatal either way (JWRN_JPEG_EOF): libjpeg's bit buffer reads ahead
+             * past the last MCU it needs, so data that ends without a marker right after the region's last bit is
+             * "premature end" to it; the fast decoder reads only real bits (lj_check_zeros) and rightly accepts. */
+            expected = decode(reference, jpeg, length, p, 0, 0, &reference_bytes, &reference_pad, &reaches_right);
+            if (expected == NULL && strstr(last_message, "Premature end of JPEG file") == NULL) {
+                finding("the fast decoder accepted data that libjpeg's refuses", mode, 0);
+            }
+        }
+        if (expected != NULL &&
+            (reference_bytes != bytes || reference_pad != left_pad || memcmp(expected, pixels, bytes) != 0)) {
+            finding("the fast decoder's pixels differ from libjpeg's", mode, left_pad);
+        }
+        free(expected);
+        loader_jpeg_destroy(reference);
+    }
+    free(pixels);
+    loader_jpeg_free(transcoded);
+    return 0;
+}
+
+#ifdef LJ_FUZZ_REPLAY
+static uint8_t* read_file(const char* path, size_t* size) {
+    FILE* f = fopen(path, "rb");
+    if (f == NULL) {
+        perror(path);
+        exit(2);
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t* data = (uint8_t*)malloc(n > 0 ? (size_t)n : 1);
+    if (n < 0 || data == NULL || fread(data, 1, (size_t)n, f) != (size_t)n) {
+        fprintf(stderr, "%s: cannot read\n", path);
+        exit(2);
+    }
+    fclose(f);
+    *size = (size_t)n;
+    return data;
+}
+
+/* Seeds: each JPEG transcoded with a restart marker every 1, 2, 4 and 8 MCUs (what make-records writes, and what
+ * the splicer's sub-JPEGs look like), behind parameters that decode a few regions at a few scales with the paired
+ * decoder, strict. Files the transcoder refuses are skipped. */
+static int write_seeds(const char* directory, int count, char** files) {
+    static const uint8_t regions[3][4] = {{0, 0, 255, 255}, {60, 90, 120, 100}, {200, 10, 255, 40}};
+    int written = 0;
+    for (int i = 0; i < count; i++) {
+        size_t size;
+        uint8_t* jpeg = read_file(files[i], &size);
+        for (int interval = 1; interval <= 8; interval *= 2) {
+            uint8_t* out = NULL;
+            size_t out_size = 0;
+            char message[MESSAGE];
+            if (loader_jpeg_transcode(jpeg, size, interval, 0, &out, &out_size, message, MESSAGE) != 0) {
+                continue;
+            }
+            for (int r = 0; r < 3; r++) {
+                uint8_t p[PARAMETERS] = {(uint8_t)(interval == 8 && r == 2 ? 3 : 7), 2, 1, regions[r][0], regions[r][1],
+                                         regions[r][2], regions[r][3], 0};
+                char path[4096];
+                snprintf(path, sizeof(path), "%s/seed-%03d-%d-%d", directory, i, interval, r);
+                FILE* f = fopen(path, "wb");
+                if (f == NULL || fwrite(p, 1, PARAMETERS, f) != PARAMETERS || fwrite(out, 1, out_size, f) != out_size) {
+                    perror(path);
+                    return 2;
+                }
+                fclose(f);
+                written++;
+            }
+            loader_jpeg_free(out);
+        }
+        free(jpeg);
+    }
+    printf("jpeg_shim_fuzz: %d seeds in %s\n", written, directory);
+    return 0;
+}
+
+/* jpeg_shim_fuzz FILE...: runs each input once; exits 0 when none is a finding (a finding aborts).
+ * jpeg_shim_fuzz --seeds DIR JPEG...: writes the seed corpus. */
+int main(int argc, char** argv) {
+    if (argc >= 3 && strcmp(argv[1], "--seeds") == 0) {
+        return write_seeds(argv[2], argc - 3, argv + 3);
+    }
+    for (int i = 1; i < argc; i++) {
+        size_t size;
+        uint8_t* data = read_file(argv[i], &size);
+        LLVMFuzzerTestOneInput(data, size);
+        free(data);
+    }
+    loader_jpeg_destroy(decoder);
+    printf("jpeg_shim_fuzz: %d inputs, no finding\n", argc - 1);
+    return 0;
+}
+#endif

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Fuzzes the JPEG shim (src/Augment/Native/jpeg_shim.c) with clang's libFuzzer, AddressSanitizer and UBSan.
+#
+#   tools/fuzz/native/run.sh [SECONDS] [OUT]
+#
+# SECONDS (default 60) of fuzzing; OUT (default artifacts/fuzz-native): OUT/corpus (the corpus libFuzzer grows),
+# OUT/findings (crashes, leaks, timeouts and differential findings, one file each), OUT/fuzz.log, OUT/summary.tsv (one
+# line per run). Exits 1 when the run saved a finding; each is replayed into OUT/findings.txt.
+#
+# What the target checks: jpeg_shim_fuzz.c (memory errors, undefined behaviour, leaks, return codes, and the fast
+# entropy decoder against libjpeg's own on the same bytes). libjpeg-turbo itself is the system's and not instrumented:
+# the coverage that guides the fuzzer is the shim's. Seeds: the Augment test fixtures (every sampling, progressive,
+# arithmetic, CMYK, odd sizes, 1x1) transcoded with restart intervals of 1, 2, 4 and 8 MCUs, plus the committed
+# corpus of tests/Augment.Tests/Fuzzing/corpus/shim (earlier findings included).
+#
+# Installs what it needs: clang and its sanitizer runtime (Debian libclang-rt-N-dev; apt-get update first), and the
+# libjpeg-turbo headers. Environment: FUZZ_NICE (nice level, default 0), FUZZ_TIMEOUT_S (an input slower than this is a
+# finding, default 10). One fuzzing process.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../../.." && pwd)
+seconds=${1:-60}
+out=$(mkdir -p "${2:-$repo/artifacts/fuzz-native}" && cd "${2:-$repo/artifacts/fuzz-native}" && pwd)
+here="$repo/tools/fuzz/native"
+shim="$repo/src/Augment/Native/jpeg_shim.c"
+corpus="$repo/tests/Augment.Tests/Fuzzing/corpus/shim"
+
+install() {
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+command -v clang >/dev/null 2>&1 || install clang
+printf '#include <stdio.h>\n#include <jpeglib.h>\n' | clang -E - >/dev/null 2>&1 || install libjpeg-dev
+probe="$out/.probe.c"
+echo 'int LLVMFuzzerTestOneInput(const unsigned char* d, unsigned long n) { (void)d; (void)n; return 0; }' >"$probe"
+if ! clang -fsanitize=fuzzer,address,undefined "$probe" -o "$out/.probe" >/dev/null 2>&1; then
+  major=$(clang -dumpversion | cut -d. -f1)
+  install "libclang-rt-$major-dev"
+fi
+
+flags=(-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined)
+clang "${flags[@]}" -fsanitize=fuzzer "$here/jpeg_shim_fuzz.c" "$shim" -ljpeg -o "$out/jpeg_shim_fuzz"
+clang "${flags[@]}" -DLJ_FUZZ_REPLAY "$here/jpeg_shim_fuzz.c" "$shim" -ljpeg -o "$out/jpeg_shim_replay"
+
+mkdir -p "$out/corpus" "$out/seeds" "$out/findings"
+if [ ! -f "$out/seeds/stamp" ]; then
+  "$out/jpeg_shim_replay" --seeds "$out/seeds" "$repo"/tests/Augment.Tests/Fixtures/images/*
+  [ -d "$corpus" ] && cp "$corpus"/* "$out/seeds/"
+  touch "$out/seeds/stamp"
+fi
+
+echo "run.sh: fuzzing the JPEG shim for $seconds s into $out" >&2
+status=0
+nice -n "${FUZZ_NICE:-0}" "$out/jpeg_shim_fuzz" -max_len=65536 -timeout="${FUZZ_TIMEOUT_S:-10}" -rss_limit_mb=2048 \
+  -max_total_time="$seconds" -print_final_stats=1 \
+  -artifact_prefix="$out/findings/" "$out/corpus" "$out/seeds" >"$out/fuzz.log" 2>&1 || status=$?
+
+stat() { awk -v k="stat::$1:" '$1 == k { print $2 }' "$out/fuzz.log" | tail -1; }
+findings=$(find "$out/findings" -type f | wc -l)
+[ -f "$out/summary.tsv" ] || printf 'seconds\texecutions\texecs_per_sec\tcorpus_files\tfindings\n' >"$out/summary.tsv"
+executions=$(stat number_of_executed_units); executions=${executions:-0}
+printf '%s\t%s\t%s\t%s\t%s\n' "$seconds" "$executions" "$((executions / (seconds > 0 ? seconds : 1)))" \
+  "$(find "$out/corpus" -type f | wc -l)" "$findings" | tee -a "$out/summary.tsv"
+if [ "$findings" -ne 0 ]; then
+  for f in "$out"/findings/*; do
+    echo "== $f" >>"$out/findings.txt"
+    "$out/jpeg_shim_replay" "$f" >>"$out/findings.txt" 2>&1 || true
+  done
+  echo "run.sh: $findings findings; replayed in $out/findings.txt" >&2
+  exit 1
+fi
+if [ "$status" -ne 0 ]; then
+  echo "run.sh: libFuzzer exited with $status and saved nothing (see $out/fuzz.log)" >&2
+  exit 1
+fi
