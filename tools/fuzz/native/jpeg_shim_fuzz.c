@@ -8,7 +8,8 @@
  * An input is 8 parameter bytes, then the JPEG:
  *   [0] DCT scale numerator - 1 (mod 8)   [1] entropy decoder: 0 libjpeg, 1 fast, 2 paired (mod 3)
  *   [2] bit 0: strict (corrupt-data warnings are errors, as for the splicer's sub-JPEGs)
- *       bit 1: transcode the JPEG first (restart interval [7] % 16 + 1 MCUs), then decode the result
+ *       bit 1: transcode the JPEG first (restart interval [7] % 16 + 1 MCUs; bit 7 of [7]: keep the metadata),
+ *       check that it is lossless, then decode the result
  *   [3..6] the region: left, top, right, bottom as fractions (n / 255) of the scaled image
  *   [7] the transcode's restart interval
  *
@@ -16,6 +17,7 @@
  *   - a return code other than OK, a JPEG error or an argument error (memory errors are allowed only from the
  *     transcoder, which holds the whole image);
  *   - on success: a left pad over 33 pixels, or a scaled size other than ceil(size * scale / 8);
+ *   - a transcode that is not lossless (check_lossless);
  *   - the differential check: whenever the fast decoder (1 or 2) decodes a region in strict mode, libjpeg's own
  *     decoder (0) must decode the same pixels: strict when it decodes the region at all, else tolerant, and one of
  *     the two must decode it whenever the region reaches the image's right edge. The fast decoder calls every
@@ -108,6 +110,33 @@ static uint8_t* decode(lj_decoder* d, const uint8_t* jpeg, size_t size, const ui
  * difference also shows state that one image leaves behind for the next. */
 static lj_decoder* decoder;
 
+/* Transcoding is lossless: where libjpeg decodes the source's region without a warning (strict), it must decode the
+ * transcoded file's region to the same pixels, without a warning either. (A source that decodes only with warnings is
+ * corrupt; make-records' output for it is whatever libjpeg reads, and is not compared.) */
+static void check_lossless(const uint8_t* source, size_t source_size, const uint8_t* transcoded, size_t transcoded_size,
+                           const uint8_t* p) {
+    lj_decoder* reference = loader_jpeg_create();
+    if (reference == NULL) {
+        finding("no decoder", 0, 0);
+    }
+    size_t source_bytes = 0, transcoded_bytes = 0;
+    int source_pad = 0, transcoded_pad = 0, reaches_right = 0;
+    uint8_t* before = decode(reference, source, source_size, p, 0, 1, &source_bytes, &source_pad, &reaches_right);
+    if (before != NULL) {
+        uint8_t* after = decode(reference, transcoded, transcoded_size, p, 0, 1, &transcoded_bytes, &transcoded_pad,
+                                &reaches_right);
+        if (after == NULL) {
+            finding("the transcoded file does not decode where its source does", 0, 0);
+        }
+        if (transcoded_bytes != source_bytes || memcmp(before, after, source_bytes) != 0) {
+            finding("the transcoded file's pixels differ from its source's", source_pad, transcoded_pad);
+        }
+        free(after);
+    }
+    free(before);
+    loader_jpeg_destroy(reference);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size <= PARAMETERS) {
         return 0;
@@ -134,6 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (rc != 0) {
             return 0;
         }
+        check_lossless(jpeg, length, transcoded, transcoded_size, p);
         jpeg = transcoded;
         length = transcoded_size;
     }
@@ -190,7 +220,8 @@ static uint8_t* read_file(const char* path, size_t* size) {
 
 /* Seeds: each JPEG transcoded with a restart marker every 1, 2, 4 and 8 MCUs (what make-records writes, and what
  * the splicer's sub-JPEGs look like), behind parameters that decode a few regions at a few scales with the paired
- * decoder, strict. Files the transcoder refuses are skipped. */
+ * decoder, strict (files the transcoder refuses give none of these); and each JPEG as it is, for the target to
+ * transcode (without and with its metadata) and check. */
 static int write_seeds(const char* directory, int count, char** files) {
     static const uint8_t regions[3][4] = {{0, 0, 255, 255}, {60, 90, 120, 100}, {200, 10, 255, 40}};
     int written = 0;
@@ -218,6 +249,19 @@ static int write_seeds(const char* directory, int count, char** files) {
                 written++;
             }
             loader_jpeg_free(out);
+        }
+        /* The source itself, to be transcoded by the target (every restart interval and metadata mode mutations reach). */
+        for (int keep = 0; keep < 2; keep++) {
+            uint8_t p[PARAMETERS] = {7, 2, 3, 40, 40, 200, 200, (uint8_t)(keep ? 0x87 : 0x02)};
+            char path[4096];
+            snprintf(path, sizeof(path), "%s/seed-%03d-source-%d", directory, i, keep);
+            FILE* f = fopen(path, "wb");
+            if (f == NULL || fwrite(p, 1, PARAMETERS, f) != PARAMETERS || fwrite(jpeg, 1, size, f) != size) {
+                perror(path);
+                return 2;
+            }
+            fclose(f);
+            written++;
         }
         free(jpeg);
     }
