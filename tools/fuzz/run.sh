@@ -46,7 +46,8 @@ setup() {
   if [ ! -x "$out/.tools/sharpfuzz" ]; then
     dotnet tool install SharpFuzz.CommandLine --version 2.3.0 --tool-path "$out/.tools" >/dev/null
   fi
-  if [ ! -f "$out/.build/stamp" ]; then
+  # The stamps name the targets they were made for: an OUT from a build with fewer targets is rebuilt and reseeded.
+  if [ "$(cat "$out/.build/stamp" 2>/dev/null)" != "${targets[*]}" ]; then
     rm -rf "$out/.build"
     locked dotnet publish "$repo/tools/fuzz" -c Release -o "$out/.build/plain" -nologo -v quiet -clp:NoSummary
     locked dotnet build "$repo/tools/make-records" -c Release -o "$out/.build/make-records" -nologo -v quiet -clp:NoSummary
@@ -54,9 +55,9 @@ setup() {
     for dll in Loader.Records.dll Loader.Augment.dll Google.Protobuf.dll K4os.Compression.LZ4.dll; do
       "$out/.tools/sharpfuzz" "$out/.build/afl/$dll"
     done
-    touch "$out/.build/stamp"
+    echo "${targets[*]}" >"$out/.build/stamp"
   fi
-  if [ ! -f "$out/seeds/stamp" ]; then
+  if [ "$(cat "$out/seeds/stamp" 2>/dev/null)" != "${targets[*]}" ]; then
     rm -rf "$out/seeds" "$out/.records"
     mkdir -p "$out/.records/small" "$out/.records/full"
     # Six images downscaled to 32 px (records of about 1 KB, two shards), and the two smallest images as they are.
@@ -76,7 +77,7 @@ setup() {
     for t in "${targets[@]}"; do
       [ -d "$repo/tests/Records.Tests/Fuzzing/corpus/$t" ] && cp "$repo/tests/Records.Tests/Fuzzing/corpus/$t"/* "$out/seeds/$t/"
     done
-    touch "$out/seeds/stamp"
+    echo "${targets[*]}" >"$out/seeds/stamp"
   fi
 }
 mkdir -p "$out"

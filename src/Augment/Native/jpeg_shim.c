@@ -212,8 +212,9 @@ int loader_jpeg_paired_rows(const lj_decoder* d) {
  * of whatever image this worker decoded before it, so its pixels depend on the loader's schedule, where a new
  * decoder would refuse it (a missing quantization table) or use the standard Huffman tables. The fuzz target found
  * this (tools/fuzz/native: the same bytes decoded differently by two decoders with different histories). The cost is
- * about 150 ns an image (measured here, create + source + destroy), against some 600 us to decode one. If the
- * create fails (out of memory), libjpeg has left mem NULL and every later call on the object returns at once. */
+ * about 150 ns an image (measured here, create + source + destroy), against some 600 us to decode one. A create
+ * that fails (out of memory) longjmps to the caller's handler with mem NULL (libjpeg's abort and destroy then return
+ * at once) or with some modules missing; nothing uses the object again before the next lj_begin destroys it. */
 static int lj_begin(lj_decoder* d, const uint8_t* data, size_t size) {
     jpeg_destroy_decompress(&d->cinfo);
     jpeg_create_decompress(&d->cinfo);
@@ -222,24 +223,34 @@ static int lj_begin(lj_decoder* d, const uint8_t* data, size_t size) {
     return jpeg_read_header(&d->cinfo, TRUE);
 }
 
+/* Headers are always read tolerantly (warnings such as "extraneous bytes before marker" are not errors), whatever the
+ * strictness set for the last decode: strict mode is for the sub-JPEGs the loader builds, and the header the loader
+ * reads is the original file's. Before, a header read after a strict decode was strict too, so whether a file with
+ * such a warning in its header was a bad sample depended on whether the sample before it on the same worker had
+ * been spliced (found by the fuzz target's check that a reused decoder agrees with a new one). */
 int loader_jpeg_read_header(lj_decoder* d, const uint8_t* data, size_t size, int* width, int* height,
                             int* components, char* message, int message_capacity) {
+    int strict = d->error.strict;
+    d->error.strict = 0;
     d->error.message = message;
     d->error.message_capacity = message_capacity;
     if (setjmp(d->error.jump)) {
         jpeg_abort_decompress(&d->cinfo);
+        d->error.strict = strict;
         return LJ_ERROR_JPEG;
     }
+    int rc = LJ_OK;
     if (lj_begin(d, data, size) != JPEG_HEADER_OK) {
         lj_set_message(d, message, message_capacity, "no image in the JPEG stream (tables only)");
-        jpeg_abort_decompress(&d->cinfo);
-        return LJ_ERROR_JPEG;
+        rc = LJ_ERROR_JPEG;
+    } else {
+        *width = (int)d->cinfo.image_width;
+        *height = (int)d->cinfo.image_height;
+        *components = d->cinfo.num_components;
     }
-    *width = (int)d->cinfo.image_width;
-    *height = (int)d->cinfo.image_height;
-    *components = d->cinfo.num_components;
     jpeg_abort_decompress(&d->cinfo);
-    return LJ_OK;
+    d->error.strict = strict;
+    return rc;
 }
 
 /*

@@ -7,11 +7,11 @@ using SkiaSharp;
 namespace Loader.Augment.Tests.Interop;
 
 /// <summary>
-/// A loader worker decodes sample after sample with one decompressor. libjpeg keeps the quantization and Huffman
-/// tables of earlier images in it (for abbreviated datastreams), so a crafted JPEG that omits a table used to decode
-/// with the table of whatever image the worker had decoded before: pixels that depend on the schedule. Found by
-/// tools/fuzz/native (the same bytes, two decoders with different histories, different pixels). Each image must
-/// decode as on a new decompressor.
+/// A loader worker decodes sample after sample with one decompressor, and each sample must come out as on a new one.
+/// Two ways it did not, both found by tools/fuzz/native (the same bytes, decoders with different histories, different
+/// outcomes): libjpeg keeps the quantization and Huffman tables of earlier images (for abbreviated datastreams), so a
+/// crafted JPEG that omits a table decoded with the table of whatever image the worker had decoded before; and a
+/// header read inherited the strict mode of a spliced decode before it.
 /// </summary>
 public sealed class DecoderReuseTests
 {
@@ -33,6 +33,8 @@ public sealed class DecoderReuseTests
         Assert.Equal((LibLoaderJpeg.ErrorJpeg, freshMessage), (rc, message));
     }
 
+    // The entropy mode is the decoder's for the image before (it has restart intervals, so the paired decoder runs);
+    // the image under test has none, and libjpeg's own entropy decoder decodes it either way.
     [Theory]
     [InlineData(LibLoaderJpeg.EntropyLibjpeg)]
     [InlineData(LibLoaderJpeg.EntropyPaired)]
@@ -54,6 +56,27 @@ public sealed class DecoderReuseTests
         var (rc, message, pixels) = Decode(reused, noTables);
         Assert.True(rc == LibLoaderJpeg.Ok, message);
         Assert.Equal(expected, pixels);
+    }
+
+    [Fact]
+    public void HeaderWithAWarning_ReadsAfterASplicedDecode_AsOnANewDecoder()
+    {
+        // Nine stray bytes before the first DQT: libjpeg warns ("extraneous bytes before marker") and reads on, as PIL
+        // does. A header read used to inherit the strictness of the decode before it, a spliced sub-JPEG's, and refuse.
+        var source = JpegTestImages.Encode(64, 48, SKJpegEncoderDownsample.Downsample420);
+        var dqt = source.AsSpan().IndexOf([(byte)0xFF, (byte)0xDB]);
+        byte[] warned = [.. source.AsSpan(0, dqt), .. new byte[9], .. source.AsSpan(dqt)];
+        using (var fresh = new CpuSampleDecoder())
+        {
+            Assert.Equal(new ImageInfo(64, 48, 3), fresh.ReadHeader(warned));
+        }
+
+        using var reused = new CpuSampleDecoder();
+        var spliceable = RestartTranscoder.Transcode(JpegTestImages.Encode(96, 64, SKJpegEncoderDownsample.Downsample420), 1);
+        var spec = OutputSpec.ImageNet(32);
+        reused.Process(spliceable, new SamplePlan(new CropWindow(40, 24, 32, 24), false, 32, 32), spec, new byte[spec.BytesPerSample]);
+        Assert.Equal(1, reused.Statistics.SplicedSamples);
+        Assert.Equal(new ImageInfo(64, 48, 3), reused.ReadHeader(warned));
     }
 
     private readonly record struct Segment(byte Marker, byte[] Payload);

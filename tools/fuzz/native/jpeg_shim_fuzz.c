@@ -18,12 +18,11 @@
  *     transcoder, which holds the whole image);
  *   - on success: a left pad over 33 pixels, or a scaled size other than ceil(size * scale / 8);
  *   - a transcode that is not lossless (check_lossless);
- *   - the differential check: whenever the fast decoder (1 or 2) decodes a region in strict mode, libjpeg's own
- *     decoder (0) must decode the same pixels: strict when it decodes the region at all, else tolerant, and one of
- *     the two must decode it whenever the region reaches the image's right edge. The fast decoder calls every
- *     corrupt-data condition an error; when it accepts the data, libjpeg must see the same coefficients. (Left of
- *     that edge the fast decoder skips the rest of an interval right of the region, which libjpeg decodes: a
- *     corrupt tail there fails only libjpeg.)
+ *   - the differential checks (check_fast_decoder, check_same_as_new_decoder): in strict mode, the fast entropy
+ *     decoders (1, 2) against a new decoder with libjpeg's own (0), refusals and pixels, within the limits that
+ *     check_fast_decoder spells out; in tolerant mode, the decoder that lives across inputs against a new one in the
+ *     same mode. The fast decoder calls every corrupt-data condition an error; when it accepts the data, libjpeg
+ *     must see the same coefficients.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -93,7 +92,10 @@ static uint8_t* decode(lj_decoder* d, const uint8_t* jpeg, size_t size, const ui
     int got_w = 0, got_h = 0;
     rc = loader_jpeg_decode_region(d, jpeg, size, scale, x0, y0, w, h, out, stride, *bytes, left_pad, &got_w, &got_h,
                                    message, MESSAGE);
-    check_rc(rc, 0);
+    /* The rectangle comes from this header and fits it: an argument error would be a bug in the shim's checks. */
+    if (rc != 0 && rc != 1) {
+        finding("the region decode refused its own header's rectangle", rc, 0);
+    }
     if (rc != 0) {
         memcpy(last_message, message, MESSAGE);
         last_message[MESSAGE - 1] = 0;
@@ -137,6 +139,99 @@ static void check_lossless(const uint8_t* source, size_t source_size, const uint
     loader_jpeg_destroy(reference);
 }
 
+/* Whether the data holds FF FF ... FF 00: not valid JPEG (fill bytes may only precede a marker), but libjpeg reads it
+ * as one FF data byte (jdhuff.c, jpeg_fill_bit_buffer), where the fast decoders and the splicer see a marker. The fast
+ * decoder then refuses what libjpeg decodes: in tolerant mode the shim decodes such a file again with libjpeg; a
+ * spliced sub-JPEG with it is a bad sample. A known difference, not a finding. */
+static int has_padded_stuffing(const uint8_t* jpeg, size_t length) {
+    for (size_t i = 0; i + 2 < length; i++) {
+        if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xFF) {
+            size_t k = i + 1;
+            while (k < length && jpeg[k] == 0xFF) {
+                k++;
+            }
+            if (k < length && jpeg[k] == 0x00) {
+                return 1;
+            }
+            i = k - 1;
+        }
+    }
+    return 0;
+}
+
+/* The differential check of the fast entropy decoders (strict, as for the splicer's sub-JPEGs), against a new decoder
+ * with libjpeg's own entropy decoder:
+ *   - the fast decoder refuses the region: libjpeg (strict) must refuse it too (a wrong refusal drops good samples);
+ *   - the fast decoder decodes it: libjpeg must decode the same pixels, strict where it can; else strict with an EOI
+ *     appended (libjpeg's bit buffer reads ahead past the last MCU it needs, so data that ends without a marker right
+ *     after the region's last bit is "premature end" to it, which the shim makes fatal; the fast decoder reads only
+ *     real bits, lj_check_zeros); else tolerant (it warns about data the fast decoder needs nothing from). It must
+ *     decode one way or another whenever the region reaches the image's right edge: left of that edge the fast
+ *     decoder skips the rest of an interval right of the region, which libjpeg decodes, so a corrupt tail there can
+ *     fail only libjpeg. */
+static void check_fast_decoder(const uint8_t* jpeg, size_t length, const uint8_t* p, int mode, const uint8_t* pixels,
+                               size_t bytes, int left_pad, int reaches_right) {
+    lj_decoder* reference = loader_jpeg_create();
+    uint8_t* ended = (uint8_t*)malloc(length + 2);
+    if (reference == NULL || ended == NULL) {
+        finding("out of memory", 0, 0);
+    }
+    size_t expected_bytes = 0;
+    int expected_pad = 0, ignored = 0;
+    uint8_t* expected = decode(reference, jpeg, length, p, 0, 1, &expected_bytes, &expected_pad, &ignored);
+    if (pixels == NULL) {
+        /* One refusal libjpeg does not share: data left over at an interval's end ("extraneous bytes before marker")
+         * that libjpeg's bit buffer had already loaded when it saw the marker. libjpeg adds those bytes to its count
+         * but warns only from next_marker, which it then never calls (jdmarker.c, read_restart_marker), so it reads
+         * the same coefficients and says nothing; the fast decoder calls the interval corrupt, as libjpeg does for
+         * the bytes it has not loaded. (A fuzz finding: every coefficient up to the marker was the same.) */
+        if (expected != NULL && strstr(last_message, "extraneous bytes before marker") == NULL &&
+            !has_padded_stuffing(jpeg, length)) {
+            finding("the fast decoder refused a region that libjpeg's decodes", mode, 0);
+        }
+    } else {
+        if (expected == NULL) {
+            memcpy(ended, jpeg, length);
+            ended[length] = 0xFF;
+            ended[length + 1] = 0xD9;
+            expected = decode(reference, ended, length + 2, p, 0, 1, &expected_bytes, &expected_pad, &ignored);
+        }
+        if (expected == NULL) {
+            expected = decode(reference, jpeg, length, p, 0, 0, &expected_bytes, &expected_pad, &ignored);
+        }
+        if (expected == NULL && reaches_right) {
+            finding("the fast decoder accepted data that libjpeg's refuses", mode, 0);
+        }
+        if (expected != NULL && (expected_bytes != bytes || expected_pad != left_pad || memcmp(expected, pixels, bytes) != 0)) {
+            finding("the fast decoder's pixels differ from libjpeg's", mode, left_pad);
+        }
+    }
+    free(expected);
+    free(ended);
+    loader_jpeg_destroy(reference);
+}
+
+/* Tolerant mode (whole files, as the loader decodes them): the decoder that lives across inputs must give what a new
+ * decoder in the same mode gives, refusal or pixels: nothing an earlier image left behind may change the outcome. */
+static void check_same_as_new_decoder(const uint8_t* jpeg, size_t length, const uint8_t* p, int mode,
+                                      const uint8_t* pixels, size_t bytes, int left_pad) {
+    lj_decoder* fresh = loader_jpeg_create();
+    if (fresh == NULL) {
+        finding("out of memory", 0, 0);
+    }
+    size_t fresh_bytes = 0;
+    int fresh_pad = 0, ignored = 0;
+    uint8_t* expected = decode(fresh, jpeg, length, p, mode, 0, &fresh_bytes, &fresh_pad, &ignored);
+    if ((expected == NULL) != (pixels == NULL)) {
+        finding("a reused decoder and a new one disagree on whether the region decodes", mode, pixels != NULL);
+    }
+    if (expected != NULL && (fresh_bytes != bytes || fresh_pad != left_pad || memcmp(expected, pixels, bytes) != 0)) {
+        finding("a reused decoder's pixels differ from a new one's", mode, left_pad);
+    }
+    free(expected);
+    loader_jpeg_destroy(fresh);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size <= PARAMETERS) {
         return 0;
@@ -167,31 +262,13 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         jpeg = transcoded;
         length = transcoded_size;
     }
-    size_t bytes = 0, reference_bytes = 0;
-    int left_pad = 0, reference_pad = 0, reaches_right = 0;
+    size_t bytes = 0;
+    int left_pad = 0, reaches_right = 0;
     uint8_t* pixels = decode(decoder, jpeg, length, p, mode, strict, &bytes, &left_pad, &reaches_right);
-    if (pixels != NULL && strict && mode != 0) {
-        lj_decoder* reference = loader_jpeg_create();
-        if (reference == NULL) {
-            finding("no decoder", 0, 0);
-        }
-        uint8_t* expected = decode(reference, jpeg, length, p, 0, 1, &reference_bytes, &reference_pad, &reaches_right);
-        if (expected == NULL && reaches_right) {
-            /* libjpeg warns about data the fast decoder needs nothing from, and tolerant it must then decode the same
-             * pixels. One warning the shim makes fatal either way (JWRN_JPEG_EOF): libjpeg's bit buffer reads ahead
-             * past the last MCU it needs, so data that ends without a marker right after the region's last bit is
-             * "premature end" to it; the fast decoder reads only real bits (lj_check_zeros) and rightly accepts. */
-            expected = decode(reference, jpeg, length, p, 0, 0, &reference_bytes, &reference_pad, &reaches_right);
-            if (expected == NULL && strstr(last_message, "Premature end of JPEG file") == NULL) {
-                finding("the fast decoder accepted data that libjpeg's refuses", mode, 0);
-            }
-        }
-        if (expected != NULL &&
-            (reference_bytes != bytes || reference_pad != left_pad || memcmp(expected, pixels, bytes) != 0)) {
-            finding("the fast decoder's pixels differ from libjpeg's", mode, left_pad);
-        }
-        free(expected);
-        loader_jpeg_destroy(reference);
+    if (strict && mode != 0) {
+        check_fast_decoder(jpeg, length, p, mode, pixels, bytes, left_pad, reaches_right);
+    } else if (!strict) {
+        check_same_as_new_decoder(jpeg, length, p, mode, pixels, bytes, left_pad);
     }
     free(pixels);
     loader_jpeg_free(transcoded);

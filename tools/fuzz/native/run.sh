@@ -3,9 +3,10 @@
 #
 #   tools/fuzz/native/run.sh [SECONDS] [OUT]
 #
-# SECONDS (default 60) of fuzzing; OUT (default artifacts/fuzz-native): OUT/corpus (the corpus libFuzzer grows),
-# OUT/findings (crashes, leaks, timeouts and differential findings, one file each), OUT/fuzz.log, OUT/summary.tsv (one
-# line per run). Exits 1 when the run saved a finding; each is replayed into OUT/findings.txt.
+# SECONDS (default 60, at least 1) of fuzzing; OUT (default artifacts/fuzz-native): OUT/corpus (the corpus libFuzzer
+# grows, kept from run to run), OUT/findings (this run's crashes, leaks, timeouts and differential findings, one file
+# each; cleared at the start, so copy what you keep), OUT/fuzz.log, OUT/summary.tsv (one line per run). Exits 1 when
+# the run saved a finding; each is replayed into OUT/findings.txt.
 #
 # What the target checks: jpeg_shim_fuzz.c (memory errors, undefined behaviour, leaks, return codes, and the fast
 # entropy decoder against libjpeg's own on the same bytes). libjpeg-turbo itself is the system's and not instrumented:
@@ -19,6 +20,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../../.." && pwd)
 seconds=${1:-60}
+case "$seconds" in '' | *[!0-9]* | 0) echo "run.sh: SECONDS must be a whole number above 0, not '$seconds'" >&2; exit 2 ;; esac
 out=$(mkdir -p "${2:-$repo/artifacts/fuzz-native}" && cd "${2:-$repo/artifacts/fuzz-native}" && pwd)
 here="$repo/tools/fuzz/native"
 shim="$repo/src/Augment/Native/jpeg_shim.c"
@@ -42,29 +44,29 @@ flags=(-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined)
 clang "${flags[@]}" -fsanitize=fuzzer "$here/jpeg_shim_fuzz.c" "$shim" -ljpeg -o "$out/jpeg_shim_fuzz"
 clang "${flags[@]}" -DLJ_FUZZ_REPLAY "$here/jpeg_shim_fuzz.c" "$shim" -ljpeg -o "$out/jpeg_shim_replay"
 
+# Seeds are written afresh each run (the fixtures and the committed corpus may have changed since the last one).
+rm -rf "$out/seeds" "$out/findings" "$out/findings.txt"
 mkdir -p "$out/corpus" "$out/seeds" "$out/findings"
-if [ ! -f "$out/seeds/stamp" ]; then
-  "$out/jpeg_shim_replay" --seeds "$out/seeds" "$repo"/tests/Augment.Tests/Fixtures/images/*
-  [ -d "$corpus" ] && cp "$corpus"/* "$out/seeds/"
-  touch "$out/seeds/stamp"
-fi
+"$out/jpeg_shim_replay" --seeds "$out/seeds" "$repo"/tests/Augment.Tests/Fixtures/images/*
+if [ -d "$corpus" ]; then find "$corpus" -maxdepth 1 -type f -exec cp -t "$out/seeds/" {} +; fi
 
 echo "run.sh: fuzzing the JPEG shim for $seconds s into $out" >&2
 status=0
-nice -n "${FUZZ_NICE:-0}" "$out/jpeg_shim_fuzz" -max_len=65536 -timeout="${FUZZ_TIMEOUT_S:-10}" -rss_limit_mb=2048 \
+timeout_s=${FUZZ_TIMEOUT_S:-10}
+nice -n "${FUZZ_NICE:-0}" "$out/jpeg_shim_fuzz" -max_len=65536 -timeout="$timeout_s" -report_slow_units="$timeout_s" -rss_limit_mb=2048 \
   -max_total_time="$seconds" -print_final_stats=1 \
   -artifact_prefix="$out/findings/" "$out/corpus" "$out/seeds" >"$out/fuzz.log" 2>&1 || status=$?
 
 stat() { awk -v k="stat::$1:" '$1 == k { print $2 }' "$out/fuzz.log" | tail -1; }
 findings=$(find "$out/findings" -type f | wc -l)
 [ -f "$out/summary.tsv" ] || printf 'seconds\texecutions\texecs_per_sec\tcorpus_files\tfindings\n' >"$out/summary.tsv"
-executions=$(stat number_of_executed_units); executions=${executions:-0}
-printf '%s\t%s\t%s\t%s\t%s\n' "$seconds" "$executions" "$((executions / (seconds > 0 ? seconds : 1)))" \
+executions=$(stat number_of_executed_units); rate=$(stat average_exec_per_sec)
+printf '%s\t%s\t%s\t%s\t%s\n' "$seconds" "${executions:-0}" "${rate:-0}" \
   "$(find "$out/corpus" -type f | wc -l)" "$findings" | tee -a "$out/summary.tsv"
 if [ "$findings" -ne 0 ]; then
   for f in "$out"/findings/*; do
     echo "== $f" >>"$out/findings.txt"
-    "$out/jpeg_shim_replay" "$f" >>"$out/findings.txt" 2>&1 || true
+    timeout 60 "$out/jpeg_shim_replay" "$f" >>"$out/findings.txt" 2>&1 || true
   done
   echo "run.sh: $findings findings; replayed in $out/findings.txt" >&2
   exit 1
