@@ -177,12 +177,11 @@ public sealed class CpuSampleDecoder : IDisposable
         }
 
         int rc, leftPad, scaledWidth, scaledHeight;
-        LibLoaderJpeg.SetStrict(_decompressor, strict ? 1 : 0);
         fixed (byte* data = jpeg)
         fixed (byte* output = _region)
         fixed (byte* message = _message)
         {
-            rc = LibLoaderJpeg.DecodeRegion(_decompressor, data, (nuint)jpeg.Length, scaleNumerator, x, y, width, height,
+            rc = LibLoaderJpeg.DecodeRegion(_decompressor, data, (nuint)jpeg.Length, strict ? 1 : 0, scaleNumerator, x, y, width, height,
                 output, (nuint)stride, (nuint)_region.Length, out leftPad, out scaledWidth, out scaledHeight, message, MessageCapacity);
         }
 

@@ -34,9 +34,15 @@ internal static partial class LibLoaderJpeg
     /// Rows may start up to <see cref="MaxLeftPad"/> pixels left of <paramref name="x"/> (libjpeg crops at iMCU
     /// boundaries): pixel x lands at <c>row * outputStride + leftPad * 3</c>. A stride of (width + MaxLeftPad) * 3 lets
     /// libjpeg write the rows in place; a smaller one costs a copy per row.
+    /// <para>
+    /// <paramref name="strict"/> 1: every libjpeg warning (bad Huffman code, premature end of an interval, extraneous
+    /// bytes, resynchronization) fails the decode instead of being tolerated. For sub-JPEGs the splicer built, whose
+    /// markers are all its own: such a warning can only mean a corrupt interval. It holds for this call only (header
+    /// reads are always tolerant).
+    /// </para>
     /// </summary>
     [LibraryImport(LibraryName, EntryPoint = "loader_jpeg_decode_region")]
-    public static unsafe partial int DecodeRegion(JpegDecompressorHandle decoder, byte* data, nuint size, int scaleNum,
+    public static unsafe partial int DecodeRegion(JpegDecompressorHandle decoder, byte* data, nuint size, int strict, int scaleNum,
         int x, int y, int width, int height, byte* output, nuint outputStride, nuint outputCapacity, out int leftPad,
         out int scaledWidth, out int scaledHeight, byte* message, int messageCapacity);
 
@@ -52,14 +58,6 @@ internal static partial class LibLoaderJpeg
 
     [LibraryImport(LibraryName, EntryPoint = "loader_jpeg_free")]
     public static partial void Free(nint buffer);
-
-    /// <summary>
-    /// Strict: every libjpeg warning (bad Huffman code, premature end of an interval, extraneous bytes,
-    /// resynchronization) fails the decode instead of being tolerated. For sub-JPEGs the splicer built, whose markers
-    /// are all its own: such a warning can only mean a corrupt interval.
-    /// </summary>
-    [LibraryImport(LibraryName, EntryPoint = "loader_jpeg_set_strict")]
-    public static partial void SetStrict(JpegDecompressorHandle decoder, int strict);
 
     /// <summary>libjpeg's own entropy decoder for every file: the tests' reference (<see cref="SetFastEntropy"/>).</summary>
     public const int EntropyLibjpeg = 0;

@@ -39,7 +39,7 @@ typedef struct {
     jmp_buf jump;
     char* message;
     int message_capacity;
-    int strict; /* corrupt-data warnings are errors (see loader_jpeg_set_strict) */
+    int strict; /* corrupt-data warnings are errors: set by each entry point that reads a JPEG, for its own call */
 } lj_error;
 
 /* One Huffman table, derived for decoding: codes of up to LJ_LOOKAHEAD bits in one look-up, longer ones by length;
@@ -184,15 +184,6 @@ void loader_jpeg_destroy(lj_decoder* d) {
     free(d);
 }
 
-/* Strict decoding for sub-JPEGs the loader built itself: their markers are all well formed, so any warning (bad
- * Huffman code, an interval that ends early or late, resynchronization) means a corrupt restart interval, and the
- * sample is reported bad rather than decoded with grey blocks. */
-void loader_jpeg_set_strict(lj_decoder* d, int strict) {
-    if (d != NULL) {
-        d->error.strict = strict != 0;
-    }
-}
-
 /* 0: libjpeg's own entropy decoder decodes every file (the tests' reference for the fast one); 1: the fast one, one
  * MCU after another; 2 (the default): the fast one, two MCU rows at a time where it can (lj_begin_pair). */
 void loader_jpeg_set_fast_entropy(lj_decoder* d, int mode) {
@@ -223,34 +214,30 @@ static int lj_begin(lj_decoder* d, const uint8_t* data, size_t size) {
     return jpeg_read_header(&d->cinfo, TRUE);
 }
 
-/* Headers are always read tolerantly (warnings such as "extraneous bytes before marker" are not errors), whatever the
- * strictness set for the last decode: strict mode is for the sub-JPEGs the loader builds, and the header the loader
- * reads is the original file's. Before, a header read after a strict decode was strict too, so whether a file with
- * such a warning in its header was a bad sample depended on whether the sample before it on the same worker had
- * been spliced (found by the fuzz target's check that a reused decoder agrees with a new one). */
+/* Headers are always read tolerantly (warnings such as "extraneous bytes before marker" are not errors): the header
+ * the loader reads is the original file's. Strictness used to be decoder state, set before a decode and left there,
+ * so a header read after a spliced (strict) decode was strict too, and whether a file with such a warning in its
+ * header was a bad sample depended on the sample before it on the same worker (found by the fuzz target's check that
+ * a reused decoder agrees with a new one). Now each entry point sets it for its own call. */
 int loader_jpeg_read_header(lj_decoder* d, const uint8_t* data, size_t size, int* width, int* height,
                             int* components, char* message, int message_capacity) {
-    int strict = d->error.strict;
     d->error.strict = 0;
     d->error.message = message;
     d->error.message_capacity = message_capacity;
     if (setjmp(d->error.jump)) {
         jpeg_abort_decompress(&d->cinfo);
-        d->error.strict = strict;
         return LJ_ERROR_JPEG;
     }
-    int rc = LJ_OK;
     if (lj_begin(d, data, size) != JPEG_HEADER_OK) {
         lj_set_message(d, message, message_capacity, "no image in the JPEG stream (tables only)");
-        rc = LJ_ERROR_JPEG;
-    } else {
-        *width = (int)d->cinfo.image_width;
-        *height = (int)d->cinfo.image_height;
-        *components = d->cinfo.num_components;
+        jpeg_abort_decompress(&d->cinfo);
+        return LJ_ERROR_JPEG;
     }
+    *width = (int)d->cinfo.image_width;
+    *height = (int)d->cinfo.image_height;
+    *components = d->cinfo.num_components;
     jpeg_abort_decompress(&d->cinfo);
-    d->error.strict = strict;
-    return rc;
+    return LJ_OK;
 }
 
 /*
@@ -810,9 +797,14 @@ static int lj_decode_region(lj_decoder* d, int fast, const uint8_t* data, size_t
                             int w, int h, uint8_t* out, size_t out_stride, size_t out_capacity, int* left_pad,
                             int* scaled_width, int* scaled_height, char* message, int message_capacity);
 
-int loader_jpeg_decode_region(lj_decoder* d, const uint8_t* data, size_t size, int scale_num, int x, int y, int w,
-                              int h, uint8_t* out, size_t out_stride, size_t out_capacity, int* left_pad,
+/* strict: every corrupt-data warning (bad Huffman code, an interval that ends early or late, extraneous bytes,
+ * resynchronization) fails the decode. For sub-JPEGs the loader built itself: their markers are all well formed, so
+ * such a warning means a corrupt restart interval, and the sample is reported bad rather than decoded with grey
+ * blocks. Otherwise warnings are tolerated as PIL tolerates them (but running out of data, lj_emit_message). */
+int loader_jpeg_decode_region(lj_decoder* d, const uint8_t* data, size_t size, int strict, int scale_num, int x, int y,
+                              int w, int h, uint8_t* out, size_t out_stride, size_t out_capacity, int* left_pad,
                               int* scaled_width, int* scaled_height, char* message, int message_capacity) {
+    d->error.strict = strict != 0;
     int rc = lj_decode_region(d, d->fast_entropy, data, size, scale_num, x, y, w, h, out, out_stride, out_capacity, left_pad,
                               scaled_width, scaled_height, message, message_capacity);
     /* The fast entropy decoder calls every corrupt-data condition an error; outside strict mode libjpeg tolerates

@@ -49,7 +49,7 @@ internal sealed class CpuRegionDecoder : IDisposable
         fixed (byte* output = decoded)
         fixed (byte* message = _message)
         {
-            rc = LibLoaderJpeg.DecodeRegion(_decompressor, data, (nuint)jpeg.Length, geometry.ScaleNumerator, region.X, region.Y, region.Width, region.Height,
+            rc = LibLoaderJpeg.DecodeRegion(_decompressor, data, (nuint)jpeg.Length, 0, geometry.ScaleNumerator, region.X, region.Y, region.Width, region.Height,
                 output, (nuint)stride, (nuint)decoded.Length, out leftPad, out _, out _, message, _message.Length);
         }
 
@@ -80,10 +80,8 @@ internal sealed class CpuRegionDecoder : IDisposable
         fixed (byte* output = decoded)
         fixed (byte* message = _message)
         {
-            LibLoaderJpeg.SetStrict(_decompressor, strict ? 1 : 0);
-            rc = LibLoaderJpeg.DecodeRegion(_decompressor, data, (nuint)jpeg.Length, 8, window.X, window.Y, window.Width, window.Height,
-                output, (nuint)stride, (nuint)decoded.Length, out leftPad, out _, out _, message, _message.Length);
-            LibLoaderJpeg.SetStrict(_decompressor, 0);
+            rc = LibLoaderJpeg.DecodeRegion(_decompressor, data, (nuint)jpeg.Length, strict ? 1 : 0, 8, window.X, window.Y, window.Width,
+                window.Height, output, (nuint)stride, (nuint)decoded.Length, out leftPad, out _, out _, message, _message.Length);
         }
 
         if (rc != LibLoaderJpeg.Ok)

@@ -97,7 +97,7 @@ public sealed class ReferencePipelineTests
         fixed (byte* output = pixels)
         fixed (byte* m = message)
         {
-            var rc = LibLoaderJpeg.DecodeRegion(handle, data, (nuint)jpeg.Length, 8, 0, 0, info.Width, info.Height, output,
+            var rc = LibLoaderJpeg.DecodeRegion(handle, data, (nuint)jpeg.Length, 0, 8, 0, 0, info.Width, info.Height, output,
                 (nuint)(info.Width * 3), (nuint)pixels.Length, out _, out _, out _, m, message.Length);
             Assert.Equal(0, rc);
         }

@@ -126,7 +126,7 @@ public sealed class DecoderReuseTests
         fixed (byte* output = pixels)
         fixed (byte* m = message)
         {
-            rc = LibLoaderJpeg.DecodeRegion(decoder, data, (nuint)jpeg.Length, 8, 0, 0, width, height, output, (nuint)(width * 3),
+            rc = LibLoaderJpeg.DecodeRegion(decoder, data, (nuint)jpeg.Length, 0, 8, 0, 0, width, height, output, (nuint)(width * 3),
                 (nuint)pixels.Length, out _, out _, out _, m, message.Length);
         }
 

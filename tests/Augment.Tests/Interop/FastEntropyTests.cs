@@ -238,7 +238,6 @@ public sealed class FastEntropyTests
     {
         using var decoder = LibLoaderJpeg.Create();
         LibLoaderJpeg.SetFastEntropy(decoder, entropy);
-        LibLoaderJpeg.SetStrict(decoder, strict ? 1 : 0);
         var pixels = new byte[w * h * 3];
         var message = new byte[256];
         int rc;
@@ -246,7 +245,7 @@ public sealed class FastEntropyTests
         fixed (byte* output = pixels)
         fixed (byte* m = message)
         {
-            rc = LibLoaderJpeg.DecodeRegion(decoder, data, (nuint)jpeg.Length, scale, x, y, w, h, output, (nuint)(w * 3), (nuint)pixels.Length,
+            rc = LibLoaderJpeg.DecodeRegion(decoder, data, (nuint)jpeg.Length, strict ? 1 : 0, scale, x, y, w, h, output, (nuint)(w * 3), (nuint)pixels.Length,
                 out _, out _, out _, m, message.Length);
         }
 

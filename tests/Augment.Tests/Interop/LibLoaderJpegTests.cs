@@ -56,7 +56,7 @@ public sealed class LibLoaderJpegTests
         fixed (byte* output = pixels)
         fixed (byte* m = message)
         {
-            var rc = LibLoaderJpeg.DecodeRegion(decoder, data, (nuint)jpeg.Length, scale, x, y, rw, rh, output, (nuint)stride, (nuint)pixels.Length, out leftPad, out var sw, out var sh, m, message.Length);
+            var rc = LibLoaderJpeg.DecodeRegion(decoder, data, (nuint)jpeg.Length, 0, scale, x, y, rw, rh, output, (nuint)stride, (nuint)pixels.Length, out leftPad, out var sw, out var sh, m, message.Length);
             Assert.Equal(0, rc);
             Assert.Equal((scaledWidth, scaledHeight), (sw, sh));
         }

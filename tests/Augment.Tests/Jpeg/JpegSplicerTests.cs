@@ -298,7 +298,7 @@ public sealed class JpegSplicerTests
         fixed (byte* output = pixels)
         fixed (byte* m = message)
         {
-            var rc = LibLoaderJpeg.DecodeRegion(decoder, data, (nuint)jpeg.Length, scale, x, y, w, h, output, (nuint)(w * 3),
+            var rc = LibLoaderJpeg.DecodeRegion(decoder, data, (nuint)jpeg.Length, 0, scale, x, y, w, h, output, (nuint)(w * 3),
                 (nuint)pixels.Length, out _, out var sw, out var sh, m, message.Length);
             Assert.True(rc == 0, System.Text.Encoding.UTF8.GetString(message).TrimEnd('\0'));
             Assert.Equal(expectedSize, (sw, sh));

@@ -62,7 +62,7 @@ internal static class JpegTestImages
         fixed (byte* output = pixels)
         fixed (byte* m = message)
         {
-            var rc = LibLoaderJpeg.DecodeRegion(decoder, data, (nuint)jpeg.Length, scale, 0, 0, scaledWidth, scaledHeight, output,
+            var rc = LibLoaderJpeg.DecodeRegion(decoder, data, (nuint)jpeg.Length, 0, scale, 0, 0, scaledWidth, scaledHeight, output,
                 (nuint)(scaledWidth * 3), (nuint)pixels.Length, out _, out var sw, out var sh, m, message.Length);
             Assert.True(rc == 0, System.Text.Encoding.UTF8.GetString(message).TrimEnd('\0'));
             Assert.Equal((scaledWidth, scaledHeight), (sw, sh));

@@ -32,12 +32,11 @@
 typedef struct lj_decoder lj_decoder;
 lj_decoder* loader_jpeg_create(void);
 void loader_jpeg_destroy(lj_decoder* d);
-void loader_jpeg_set_strict(lj_decoder* d, int strict);
 void loader_jpeg_set_fast_entropy(lj_decoder* d, int mode);
 int loader_jpeg_read_header(lj_decoder* d, const uint8_t* data, size_t size, int* width, int* height, int* components,
                             char* message, int message_capacity);
-int loader_jpeg_decode_region(lj_decoder* d, const uint8_t* data, size_t size, int scale_num, int x, int y, int w,
-                              int h, uint8_t* out, size_t out_stride, size_t out_capacity, int* left_pad,
+int loader_jpeg_decode_region(lj_decoder* d, const uint8_t* data, size_t size, int strict, int scale_num, int x, int y,
+                              int w, int h, uint8_t* out, size_t out_stride, size_t out_capacity, int* left_pad,
                               int* scaled_width, int* scaled_height, char* message, int message_capacity);
 int loader_jpeg_transcode(const uint8_t* data, size_t size, int restart_mcus, int copy_markers, uint8_t** out,
                           size_t* out_size, char* message, int message_capacity);
@@ -88,9 +87,8 @@ static uint8_t* decode(lj_decoder* d, const uint8_t* jpeg, size_t size, const ui
     }
     memset(out, 0xA5, *bytes); /* rows are padded: the differential check compares what both decoders left */
     loader_jpeg_set_fast_entropy(d, mode);
-    loader_jpeg_set_strict(d, strict);
     int got_w = 0, got_h = 0;
-    rc = loader_jpeg_decode_region(d, jpeg, size, scale, x0, y0, w, h, out, stride, *bytes, left_pad, &got_w, &got_h,
+    rc = loader_jpeg_decode_region(d, jpeg, size, strict, scale, x0, y0, w, h, out, stride, *bytes, left_pad, &got_w, &got_h,
                                    message, MESSAGE);
     /* The rectangle comes from this header and fits it: an argument error would be a bug in the shim's checks. */
     if (rc != 0 && rc != 1) {
@@ -137,6 +135,11 @@ static void check_lossless(const uint8_t* source, size_t source_size, const uint
     }
     free(before);
     loader_jpeg_destroy(reference);
+}
+
+/* Two decodes of one region gave the same rows: the same buffer, the same left pad, the same bytes. */
+static int same_region(const uint8_t* a, size_t a_bytes, int a_pad, const uint8_t* b, size_t b_bytes, int b_pad) {
+    return a_bytes == b_bytes && a_pad == b_pad && memcmp(a, b, a_bytes) == 0;
 }
 
 /* Whether the data holds FF FF ... FF 00: not valid JPEG (fill bytes may only precede a marker), but libjpeg reads it
@@ -202,7 +205,7 @@ static void check_fast_decoder(const uint8_t* jpeg, size_t length, const uint8_t
         if (expected == NULL && reaches_right) {
             finding("the fast decoder accepted data that libjpeg's refuses", mode, 0);
         }
-        if (expected != NULL && (expected_bytes != bytes || expected_pad != left_pad || memcmp(expected, pixels, bytes) != 0)) {
+        if (expected != NULL && !same_region(expected, expected_bytes, expected_pad, pixels, bytes, left_pad)) {
             finding("the fast decoder's pixels differ from libjpeg's", mode, left_pad);
         }
     }
@@ -225,7 +228,7 @@ static void check_same_as_new_decoder(const uint8_t* jpeg, size_t length, const 
     if ((expected == NULL) != (pixels == NULL)) {
         finding("a reused decoder and a new one disagree on whether the region decodes", mode, pixels != NULL);
     }
-    if (expected != NULL && (fresh_bytes != bytes || fresh_pad != left_pad || memcmp(expected, pixels, bytes) != 0)) {
+    if (expected != NULL && !same_region(expected, fresh_bytes, fresh_pad, pixels, bytes, left_pad)) {
         finding("a reused decoder's pixels differ from a new one's", mode, left_pad);
     }
     free(expected);
@@ -295,6 +298,19 @@ static uint8_t* read_file(const char* path, size_t* size) {
     return data;
 }
 
+/* One seed file: the parameters, then the JPEG. False (with the reason printed) when it cannot be written. */
+static int write_seed(const char* path, const uint8_t* parameters, const uint8_t* jpeg, size_t size) {
+    FILE* f = fopen(path, "wb");
+    int ok = f != NULL && fwrite(parameters, 1, PARAMETERS, f) == PARAMETERS && fwrite(jpeg, 1, size, f) == size;
+    if (f != NULL && fclose(f) != 0) {
+        ok = 0;
+    }
+    if (!ok) {
+        perror(path);
+    }
+    return ok;
+}
+
 /* Seeds: each JPEG transcoded with a restart marker every 1, 2, 4 and 8 MCUs (what make-records writes, and what
  * the splicer's sub-JPEGs look like), behind parameters that decode a few regions at a few scales with the paired
  * decoder, strict (files the transcoder refuses give none of these); and each JPEG as it is, for the target to
@@ -317,12 +333,9 @@ static int write_seeds(const char* directory, int count, char** files) {
                                          regions[r][2], regions[r][3], 0};
                 char path[4096];
                 snprintf(path, sizeof(path), "%s/seed-%03d-%d-%d", directory, i, interval, r);
-                FILE* f = fopen(path, "wb");
-                if (f == NULL || fwrite(p, 1, PARAMETERS, f) != PARAMETERS || fwrite(out, 1, out_size, f) != out_size) {
-                    perror(path);
+                if (!write_seed(path, p, out, out_size)) {
                     return 2;
                 }
-                fclose(f);
                 written++;
             }
             loader_jpeg_free(out);
@@ -332,12 +345,9 @@ static int write_seeds(const char* directory, int count, char** files) {
             uint8_t p[PARAMETERS] = {7, 2, 3, 40, 40, 200, 200, (uint8_t)(keep ? 0x87 : 0x02)};
             char path[4096];
             snprintf(path, sizeof(path), "%s/seed-%03d-source-%d", directory, i, keep);
-            FILE* f = fopen(path, "wb");
-            if (f == NULL || fwrite(p, 1, PARAMETERS, f) != PARAMETERS || fwrite(jpeg, 1, size, f) != size) {
-                perror(path);
+            if (!write_seed(path, p, jpeg, size)) {
                 return 2;
             }
-            fclose(f);
             written++;
         }
         free(jpeg);
