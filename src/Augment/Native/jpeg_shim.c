@@ -784,6 +784,31 @@ static void lj_install_fast_entropy(lj_decoder* d) {
 }
 
 /*
+ * Whether jpeg_crop_scanline gives the same pixels as a full-width decode. Not always before libjpeg-turbo 3.0 (Debian
+ * 12 ships 2.1.5): where libjpeg lets a larger inverse DCT stand in for part of a component's upsampling (a 4x2- or
+ * 2x4-subsampled JPEG decoded at 4/8, 2/8 or 1/8: jdmaster.c doubles the chroma's DCT size), jpeg_crop_scanline sets
+ * the component's downsampled_width as if it did not, so the fancy upsampler fills only part of each cropped row and
+ * the colour converter reads uninitialized memory into the pixels (libjpeg-turbo issue 669, fixed in 3.0). Such
+ * images are decoded at full width and the region copied out instead; no common sampling is affected (4:2:0 at 4/8
+ * gets a larger chroma DCT too, but no upsampling is left for it to get wrong).
+ */
+static int lj_crop_keeps_pixels(j_decompress_ptr cinfo) {
+    for (int ci = 0; ci < cinfo->num_components; ci++) {
+        const jpeg_component_info* c = &cinfo->comp_info[ci];
+        if (c->DCT_scaled_size == cinfo->min_DCT_scaled_size) {
+            continue;
+        }
+        /* jdsample.c's in-to-out ratio: upsampling is left when the scaled component is still smaller than the output. */
+        int h_in = c->h_samp_factor * c->DCT_scaled_size / cinfo->min_DCT_scaled_size;
+        int v_in = c->v_samp_factor * c->DCT_scaled_size / cinfo->min_DCT_scaled_size;
+        if (h_in != cinfo->max_h_samp_factor || v_in != cinfo->max_v_samp_factor) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/*
  * Decodes the rectangle [x, x + w) x [y, y + h) of the image scaled by scale_num/8 (coordinates in the scaled
  * image, whose size is ceil(width * scale_num / 8) x ceil(height * scale_num / 8), returned in scaled_width and
  * scaled_height) into out as RGB, rows out_stride bytes apart.
@@ -889,6 +914,10 @@ static int lj_decode_region(lj_decoder* d, int fast, const uint8_t* data, size_t
             crop_w++;
         }
     }
+    if (crop_w < cinfo->output_width && !lj_crop_keeps_pixels(cinfo)) {
+        crop_x = 0; /* rows of the full width, through the scanline buffer (below) */
+        crop_w = cinfo->output_width;
+    }
     if (crop_w < cinfo->output_width) {
         jpeg_crop_scanline(cinfo, &crop_x, &crop_w);
         if (cinfo->entropy->decode_mcu == lj_fast_decode_mcu) {
@@ -988,6 +1017,38 @@ static int lj_is_marker(jpeg_saved_marker_ptr m, int code, const char* tag, unsi
     return m->marker == code && m->data_length >= tag_length && memcmp(m->data, tag, tag_length) == 0;
 }
 
+/* The most metadata segments (APPn, COM) a transcode keeps. libjpeg-turbo before 3.0.4 (Debian 12 ships 2.1.5) appends
+ * each marker it saves by walking its list from the head, so saving n of them costs n * n / 2 steps: 40,000 empty
+ * APP1 segments (160 KB) took 1.7 s here, a 10 MB file of them would take hours. Real files hold a few dozen at most
+ * (an ICC profile is at most 255 APP2 chunks). */
+#define LJ_MAX_METADATA_SEGMENTS 1024
+
+/* How many APPn and COM segments the JPEG holds: a walk over its segments as libjpeg reads them (each marker's length
+ * skips its payload; entropy-coded data, which holds no marker but RSTn, is stepped over byte by byte). */
+static size_t lj_count_metadata_segments(const uint8_t* data, size_t size) {
+    size_t count = 0;
+    size_t i = 2; /* after SOI */
+    while (i + 1 < size) {
+        uint8_t code = data[i + 1];
+        if (data[i] != 0xFF || code == 0xFF) {
+            i++; /* entropy-coded data, or a fill byte before a marker */
+            continue;
+        }
+        if (code == 0x00 || code == 0x01 || (code >= 0xD0 && code <= 0xD8)) {
+            i += 2; /* stuffing, TEM, RSTn, SOI: no length */
+            continue;
+        }
+        if (code == 0xD9 || i + 3 >= size) {
+            break;
+        }
+        if ((code >= 0xE0 && code <= 0xEF) || code == 0xFE) {
+            count++;
+        }
+        i += 2 + (((size_t)data[i + 2] << 8) | data[i + 3]);
+    }
+    return count;
+}
+
 int loader_jpeg_transcode(const uint8_t* data, size_t size, int restart_mcus, int copy_markers, uint8_t** out,
                           size_t* out_size, char* message, int message_capacity) {
     if (data == NULL || size == 0 || out == NULL || out_size == NULL || restart_mcus < 1 || restart_mcus > 65535) {
@@ -998,6 +1059,15 @@ int loader_jpeg_transcode(const uint8_t* data, size_t size, int restart_mcus, in
     }
     *out = NULL;
     *out_size = 0;
+    size_t segments = copy_markers ? lj_count_metadata_segments(data, size) : 0;
+    if (segments > LJ_MAX_METADATA_SEGMENTS) {
+        if (message != NULL && message_capacity > 0) {
+            snprintf(message, (size_t)message_capacity,
+                     "%zu metadata segments (APPn, COM), more than the %d that are kept (transcode without metadata)",
+                     segments, LJ_MAX_METADATA_SEGMENTS);
+        }
+        return LJ_ERROR_JPEG;
+    }
     lj_transcoder* volatile t = (lj_transcoder*)calloc(1, sizeof(lj_transcoder));
     if (t == NULL) {
         return LJ_ERROR_MEMORY;

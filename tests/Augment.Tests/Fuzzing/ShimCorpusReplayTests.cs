@@ -5,10 +5,11 @@ namespace Loader.Augment.Tests.Fuzzing;
 /// <summary>
 /// The JPEG shim's fuzz target (tools/fuzz/native/jpeg_shim_fuzz.c), built here with AddressSanitizer and UBSan by the
 /// machine's C compiler, replays the committed corpus (Fuzzing/corpus/shim: what libFuzzer kept, and every finding) and
-/// the seeds the target writes from the fixtures (each transcoded with restart intervals of 1, 2, 4 and 8 MCUs, three
+/// the seeds the target writes from the fixtures (each transcoded with restart intervals of 1, 2, 4 and 8 MCUs, four
 /// regions each, and each as it is, for the target to transcode). Every input runs the target's checks: memory
-/// errors, undefined behaviour, leaks, return codes, the transcode's losslessness, and the fast entropy decoders
-/// against libjpeg's own decoder on the same bytes, pixel for pixel. The fuzzing itself
+/// errors, undefined behaviour, leaks, return codes, the transcode's losslessness, the fast entropy decoders against
+/// libjpeg's own decoder on the same bytes, pixel for pixel, and (where its parameters ask) the region against the
+/// full-width decode. The fuzzing itself
 /// (libFuzzer) is tools/fuzz/native/run.sh; this keeps its findings fixed. CC names the compiler (default cc).
 /// </summary>
 public sealed class ShimCorpusReplayTests

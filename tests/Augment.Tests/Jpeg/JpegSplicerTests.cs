@@ -49,7 +49,7 @@ public sealed class JpegSplicerTests
     {
         var data = new TheoryData<string, string>();
         foreach (var name in new[] { "420 301x227", "422 257x190", "444 333x251", "gray 203x149", "sampling440_203x141.jpg", "sampling411_203x141.jpg",
-                                     "n02815834_beaker.JPEG" })
+                                     "sampling42_203x141.jpg", "sampling24_203x141.jpg", "n02815834_beaker.JPEG" })
         {
             foreach (var mode in new[] { "auto", "1" })
             {
@@ -63,7 +63,8 @@ public sealed class JpegSplicerTests
     /// <summary>
     /// The margin the splicer adds for chroma upsampling is one pixel, not one MCU: so the rectangle's edges are put at
     /// every offset within an MCU (and across MCU boundaries), at every scale, for every sampling libjpeg upsamples
-    /// differently (4:2:0 both ways, 4:2:2 across, 4:4:0 down, 4:1:1 by replication), plus random rectangles.
+    /// differently (4:2:0 both ways, 4:2:2 across, 4:4:0 down, 4:1:1 by replication, 4x2 and 2x4 partly by a larger
+    /// inverse DCT below 8/8), plus random rectangles.
     /// </summary>
     [Theory]
     [MemberData(nameof(SamplingsAndModes))]

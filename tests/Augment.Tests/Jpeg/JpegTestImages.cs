@@ -85,7 +85,7 @@ internal static class JpegTestImages
         yield return ("420 500x17 (one MCU row)", Encode(500, 17, SKJpegEncoderDownsample.Downsample420));
         foreach (var file in new[] { "progressive_301x227.jpg", "n03196217_digital_clock.JPEG", "n02815834_beaker.JPEG", "odd_333x251_444.jpg",
                                      "small_37x23.jpg", "tiny_1x1.jpg", "arithmetic_289x217.jpg", "cmyk_257x193.jpg",
-                                     "sampling440_203x141.jpg", "sampling411_203x141.jpg" })
+                                     "sampling440_203x141.jpg", "sampling411_203x141.jpg", "sampling42_203x141.jpg", "sampling24_203x141.jpg" })
         {
             yield return (file, Fixture.ImageBytes(file));
         }

@@ -1,5 +1,6 @@
-/* Writes the JPEG fixtures with the sampling factors Skia cannot encode (4:4:0 = luma 1x2, 4:1:1 = luma 4x1), for
- * the splice tests: cc make_sampling_fixtures.c -ljpeg -o gen && ./gen ../Fixtures/images
+/* Writes the JPEG fixtures with the sampling factors Skia cannot encode (4:4:0 = luma 1x2, 4:1:1 = luma 4x1, and luma
+ * 4x2 and 2x4, where libjpeg-turbo 2.1's jpeg_crop_scanline went wrong at reduced scales), for the region and splice
+ * tests: cc make_sampling_fixtures.c -ljpeg -o gen && ./gen ../Fixtures/images
  * The picture is a deterministic colour pattern with edges and noise in every channel, so chroma upsampling errors
  * at a crop's edge show in the pixels. */
 #include <stdio.h>
@@ -58,5 +59,9 @@ int main(int argc, char** argv) {
     write_jpeg(path, 203, 141, 1, 2);
     snprintf(path, sizeof(path), "%s/sampling411_203x141.jpg", dir);
     write_jpeg(path, 203, 141, 4, 1);
+    snprintf(path, sizeof(path), "%s/sampling42_203x141.jpg", dir);
+    write_jpeg(path, 203, 141, 4, 2);
+    snprintf(path, sizeof(path), "%s/sampling24_203x141.jpg", dir);
+    write_jpeg(path, 203, 141, 2, 4);
     return 0;
 }

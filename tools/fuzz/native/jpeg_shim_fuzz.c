@@ -10,6 +10,7 @@
  *   [2] bit 0: strict (corrupt-data warnings are errors, as for the splicer's sub-JPEGs)
  *       bit 1: transcode the JPEG first (restart interval [7] % 16 + 1 MCUs; bit 7 of [7]: keep the metadata),
  *       check that it is lossless, then decode the result
+ *       bit 2: also compare the region with the same rectangle of a full-width decode (check_same_as_full_width)
  *   [3..6] the region: left, top, right, bottom as fractions (n / 255) of the scaled image
  *   [7] the transcode's restart interval
  *
@@ -22,7 +23,9 @@
  *     decoders (1, 2) against a new decoder with libjpeg's own (0), refusals and pixels, within the limits that
  *     check_fast_decoder spells out; in tolerant mode, the decoder that lives across inputs against a new one in the
  *     same mode. The fast decoder calls every corrupt-data condition an error; when it accepts the data, libjpeg
- *     must see the same coefficients.
+ *     must see the same coefficients;
+ *   - a region decode (libjpeg's jpeg_skip_scanlines and jpeg_crop_scanline under the shim's fast decoders) that
+ *     gives other pixels than the full-width decode of a file libjpeg decodes without a warning.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -65,7 +68,7 @@ static void check_rc(int rc, int memory_allowed) {
 /* Decodes the region the parameters give (one decoder, reused across inputs as a loader worker reuses it). Returns
  * the pixels (malloc'd, exactly the bytes the call may write, so that ASan sees any write past them) or NULL. */
 static uint8_t* decode(lj_decoder* d, const uint8_t* jpeg, size_t size, const uint8_t* p, int mode, int strict,
-                       size_t* bytes, int* left_pad, int* reaches_right) {
+                       size_t* bytes, int* left_pad, int* reaches_right, int* rectangle) {
     char message[MESSAGE];
     int width, height, components;
     int rc = loader_jpeg_read_header(d, jpeg, size, &width, &height, &components, message, MESSAGE);
@@ -79,6 +82,9 @@ static uint8_t* decode(lj_decoder* d, const uint8_t* jpeg, size_t size, const ui
     int x1 = x0 + 1 + (int)((long)p[5] * (sw - 1 - x0) / 255), y1 = y0 + 1 + (int)((long)p[6] * (sh - 1 - y0) / 255);
     int w = x1 - x0, h = y1 - y0;
     *reaches_right = x1 == sw;
+    if (rectangle != NULL) {
+        rectangle[0] = x0, rectangle[1] = y0, rectangle[2] = w, rectangle[3] = h, rectangle[4] = sw;
+    }
     size_t stride = (size_t)(w + MAX_LEFT_PAD) * 3;
     *bytes = stride * (size_t)h;
     uint8_t* out = (uint8_t*)malloc(*bytes);
@@ -121,10 +127,10 @@ static void check_lossless(const uint8_t* source, size_t source_size, const uint
     }
     size_t source_bytes = 0, transcoded_bytes = 0;
     int source_pad = 0, transcoded_pad = 0, reaches_right = 0;
-    uint8_t* before = decode(reference, source, source_size, p, 0, 1, &source_bytes, &source_pad, &reaches_right);
+    uint8_t* before = decode(reference, source, source_size, p, 0, 1, &source_bytes, &source_pad, &reaches_right, NULL);
     if (before != NULL) {
         uint8_t* after = decode(reference, transcoded, transcoded_size, p, 0, 1, &transcoded_bytes, &transcoded_pad,
-                                &reaches_right);
+                                &reaches_right, NULL);
         if (after == NULL) {
             finding("the transcoded file does not decode where its source does", 0, 0);
         }
@@ -181,7 +187,7 @@ static void check_fast_decoder(const uint8_t* jpeg, size_t length, const uint8_t
     }
     size_t expected_bytes = 0;
     int expected_pad = 0, ignored = 0;
-    uint8_t* expected = decode(reference, jpeg, length, p, 0, 1, &expected_bytes, &expected_pad, &ignored);
+    uint8_t* expected = decode(reference, jpeg, length, p, 0, 1, &expected_bytes, &expected_pad, &ignored, NULL);
     if (pixels == NULL) {
         /* One refusal libjpeg does not share: data left over at an interval's end ("extraneous bytes before marker")
          * that libjpeg's bit buffer had already loaded when it saw the marker. libjpeg adds those bytes to its count
@@ -197,10 +203,10 @@ static void check_fast_decoder(const uint8_t* jpeg, size_t length, const uint8_t
             memcpy(ended, jpeg, length);
             ended[length] = 0xFF;
             ended[length + 1] = 0xD9;
-            expected = decode(reference, ended, length + 2, p, 0, 1, &expected_bytes, &expected_pad, &ignored);
+            expected = decode(reference, ended, length + 2, p, 0, 1, &expected_bytes, &expected_pad, &ignored, NULL);
         }
         if (expected == NULL) {
-            expected = decode(reference, jpeg, length, p, 0, 0, &expected_bytes, &expected_pad, &ignored);
+            expected = decode(reference, jpeg, length, p, 0, 0, &expected_bytes, &expected_pad, &ignored, NULL);
         }
         if (expected == NULL && reaches_right) {
             finding("the fast decoder accepted data that libjpeg's refuses", mode, 0);
@@ -224,7 +230,7 @@ static void check_same_as_new_decoder(const uint8_t* jpeg, size_t length, const 
     }
     size_t fresh_bytes = 0;
     int fresh_pad = 0, ignored = 0;
-    uint8_t* expected = decode(fresh, jpeg, length, p, mode, 0, &fresh_bytes, &fresh_pad, &ignored);
+    uint8_t* expected = decode(fresh, jpeg, length, p, mode, 0, &fresh_bytes, &fresh_pad, &ignored, NULL);
     if ((expected == NULL) != (pixels == NULL)) {
         finding("a reused decoder and a new one disagree on whether the region decodes", mode, pixels != NULL);
     }
@@ -233,6 +239,38 @@ static void check_same_as_new_decoder(const uint8_t* jpeg, size_t length, const 
     }
     free(expected);
     loader_jpeg_destroy(fresh);
+}
+
+/* A region is the same rectangle of the full-width decode, row for row, where libjpeg decodes the whole image without
+ * a warning (strict, its own entropy decoder): cropping and skipping rows (jpeg_crop_scanline, jpeg_skip_scanlines,
+ * the fast decoders' skipped interval tails) may change nothing. (libjpeg-turbo 2.1's jpeg_crop_scanline left chroma
+ * unupsampled for 4x2 and 2x4 sampling below 8/8; the shim now decodes those at full width.) */
+static void check_same_as_full_width(const uint8_t* jpeg, size_t length, const uint8_t* p, const uint8_t* pixels,
+                                     int left_pad, const int* rectangle) {
+    lj_decoder* reference = loader_jpeg_create();
+    if (reference == NULL) {
+        finding("out of memory", 0, 0);
+    }
+    uint8_t whole[PARAMETERS];
+    memcpy(whole, p, PARAMETERS);
+    whole[3] = whole[4] = 0; /* left and top edges */
+    whole[5] = whole[6] = 255; /* right and bottom edges */
+    size_t full_bytes = 0;
+    int full_pad = 0, ignored = 0;
+    uint8_t* full = decode(reference, jpeg, length, whole, 0, 1, &full_bytes, &full_pad, &ignored, NULL);
+    if (full != NULL) {
+        int x = rectangle[0], y = rectangle[1], w = rectangle[2], h = rectangle[3], sw = rectangle[4];
+        size_t stride = (size_t)(w + MAX_LEFT_PAD) * 3, full_stride = (size_t)(sw + MAX_LEFT_PAD) * 3;
+        for (int row = 0; row < h; row++) {
+            const uint8_t* a = pixels + (size_t)row * stride + (size_t)left_pad * 3;
+            const uint8_t* b = full + (size_t)(y + row) * full_stride + (size_t)(full_pad + x) * 3;
+            if (memcmp(a, b, (size_t)w * 3) != 0) {
+                finding("a region's pixels differ from the full-width decode's", row, x);
+            }
+        }
+    }
+    free(full);
+    loader_jpeg_destroy(reference);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -267,11 +305,15 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     size_t bytes = 0;
     int left_pad = 0, reaches_right = 0;
-    uint8_t* pixels = decode(decoder, jpeg, length, p, mode, strict, &bytes, &left_pad, &reaches_right);
+    int rectangle[5] = {0};
+    uint8_t* pixels = decode(decoder, jpeg, length, p, mode, strict, &bytes, &left_pad, &reaches_right, rectangle);
     if (strict && mode != 0) {
         check_fast_decoder(jpeg, length, p, mode, pixels, bytes, left_pad, reaches_right);
     } else if (!strict) {
         check_same_as_new_decoder(jpeg, length, p, mode, pixels, bytes, left_pad);
+    }
+    if (pixels != NULL && (p[2] & 4)) {
+        check_same_as_full_width(jpeg, length, p, pixels, left_pad, rectangle);
     }
     free(pixels);
     loader_jpeg_free(transcoded);
@@ -316,7 +358,8 @@ static int write_seed(const char* path, const uint8_t* parameters, const uint8_t
  * decoder, strict (files the transcoder refuses give none of these); and each JPEG as it is, for the target to
  * transcode (without and with its metadata) and check. */
 static int write_seeds(const char* directory, int count, char** files) {
-    static const uint8_t regions[3][4] = {{0, 0, 255, 255}, {60, 90, 120, 100}, {200, 10, 255, 40}};
+    /* The last region is decoded at 2/8 and compared with the full-width decode (parameter [2] bit 2). */
+    static const uint8_t regions[4][4] = {{0, 0, 255, 255}, {60, 90, 120, 100}, {200, 10, 255, 40}, {30, 30, 220, 220}};
     int written = 0;
     for (int i = 0; i < count; i++) {
         size_t size;
@@ -328,9 +371,10 @@ static int write_seeds(const char* directory, int count, char** files) {
             if (loader_jpeg_transcode(jpeg, size, interval, 0, &out, &out_size, message, MESSAGE) != 0) {
                 continue;
             }
-            for (int r = 0; r < 3; r++) {
-                uint8_t p[PARAMETERS] = {(uint8_t)(interval == 8 && r == 2 ? 3 : 7), 2, 1, regions[r][0], regions[r][1],
-                                         regions[r][2], regions[r][3], 0};
+            for (int r = 0; r < 4; r++) {
+                uint8_t scale = (uint8_t)(r == 3 ? 1 : interval == 8 && r == 2 ? 3 : 7);
+                uint8_t p[PARAMETERS] = {scale, 2, (uint8_t)(r == 3 ? 5 : 1), regions[r][0], regions[r][1], regions[r][2],
+                                         regions[r][3], 0};
                 char path[4096];
                 snprintf(path, sizeof(path), "%s/seed-%03d-%d-%d", directory, i, interval, r);
                 if (!write_seed(path, p, out, out_size)) {
