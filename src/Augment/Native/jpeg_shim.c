@@ -996,15 +996,57 @@ static int lj_decode_region(lj_decoder* d, int fast, const uint8_t* data, size_t
  * are written (what `jpegtran -copy none` does). On success *out is a malloc'd buffer of
  * *out_size bytes that the caller releases with loader_jpeg_free.
  */
+/*
+ * The transcoder's output: one malloc'd buffer that grows as libjpeg fills it, owned here. (jpeg_mem_dest frees a
+ * buffer it outgrows and tells the caller the new one only when compression ends, so an error in between left the
+ * error path holding, and freeing, the buffer libjpeg had already freed: a double free, found by fuzzing with an
+ * instrumented libjpeg-turbo, through a JPEG whose metadata outgrew the first buffer and whose coefficients were out
+ * of range.)
+ */
+typedef struct {
+    struct jpeg_destination_mgr pub;
+    uint8_t* buffer;
+    size_t capacity;
+    size_t size; /* the bytes written, once compression has ended */
+} lj_output;
+
+static void lj_output_start(j_compress_ptr cinfo) {
+    lj_output* o = (lj_output*)cinfo->dest;
+    o->pub.next_output_byte = o->buffer;
+    o->pub.free_in_buffer = o->capacity;
+}
+
+/* libjpeg calls this with the whole buffer full: it doubles (up to the transcoder's memory limit). */
+static boolean lj_output_grow(j_compress_ptr cinfo) {
+    lj_output* o = (lj_output*)cinfo->dest;
+    size_t capacity = o->capacity * 2;
+    uint8_t* grown = capacity <= LJ_TRANSCODE_MEMORY_LIMIT ? (uint8_t*)realloc(o->buffer, capacity) : NULL;
+    if (grown == NULL) {
+        ERREXIT1(cinfo, JERR_OUT_OF_MEMORY, 10); /* the old buffer is still o->buffer, freed by the caller */
+    }
+    o->buffer = grown;
+    o->pub.next_output_byte = grown + o->capacity;
+    o->pub.free_in_buffer = capacity - o->capacity;
+    o->capacity = capacity;
+    return TRUE;
+}
+
+static void lj_output_end(j_compress_ptr cinfo) {
+    lj_output* o = (lj_output*)cinfo->dest;
+    o->size = o->capacity - o->pub.free_in_buffer;
+}
+
 typedef struct {
     struct jpeg_decompress_struct src;
     struct jpeg_compress_struct dst;
     lj_error error;
+    lj_output output;
     int have_src;
     int have_dst;
 } lj_transcoder;
 
 static void lj_transcoder_release(lj_transcoder* t) {
+    free(t->output.buffer);
     if (t->have_dst) {
         jpeg_destroy_compress(&t->dst);
     }
@@ -1072,9 +1114,14 @@ int loader_jpeg_transcode(const uint8_t* data, size_t size, int restart_mcus, in
     if (t == NULL) {
         return LJ_ERROR_MEMORY;
     }
-    /* libjpeg allocates the destination buffer itself (jpeg_mem_dest with NULL) and moves it as it grows. */
-    unsigned char* volatile buffer = NULL;
-    unsigned long buffer_size = 0;
+    /* The output is about the input's size (optimized tables pay for the restart markers): room for that, so it
+     * rarely grows. */
+    t->output.capacity = size + size / 8 + 4096;
+    t->output.buffer = (uint8_t*)malloc(t->output.capacity);
+    if (t->output.buffer == NULL) {
+        free(t);
+        return LJ_ERROR_MEMORY;
+    }
     t->error.message = message;
     t->error.message_capacity = message_capacity;
     t->src.err = jpeg_std_error(&t->error.pub);
@@ -1084,7 +1131,6 @@ int loader_jpeg_transcode(const uint8_t* data, size_t size, int restart_mcus, in
     if (setjmp(t->error.jump)) {
         lj_transcoder_release(t);
         free(t);
-        free(buffer);
         return LJ_ERROR_JPEG;
     }
 
@@ -1113,7 +1159,10 @@ int loader_jpeg_transcode(const uint8_t* data, size_t size, int restart_mcus, in
     t->dst.restart_interval = (unsigned int)restart_mcus;
     t->dst.restart_in_rows = 0;
     t->dst.optimize_coding = TRUE;
-    jpeg_mem_dest(&t->dst, (unsigned char**)&buffer, &buffer_size);
+    t->output.pub.init_destination = lj_output_start;
+    t->output.pub.empty_output_buffer = lj_output_grow;
+    t->output.pub.term_destination = lj_output_end;
+    t->dst.dest = &t->output.pub;
     jpeg_write_coefficients(&t->dst, coefficients);
     for (jpeg_saved_marker_ptr m = t->src.marker_list; m != NULL; m = m->next) {
         if (t->dst.write_JFIF_header && lj_is_marker(m, JPEG_APP0, "JFIF", 5)) {
@@ -1128,10 +1177,11 @@ int loader_jpeg_transcode(const uint8_t* data, size_t size, int restart_mcus, in
     /* Reading stops at the last scan: finishing decompression checks the input ends as a JPEG should. */
     jpeg_finish_decompress(&t->src);
 
+    *out = t->output.buffer;
+    *out_size = t->output.size;
+    t->output.buffer = NULL; /* the caller's now (loader_jpeg_free) */
     lj_transcoder_release(t);
     free(t);
-    *out = buffer;
-    *out_size = (size_t)buffer_size;
     return LJ_OK;
 }
 

@@ -102,6 +102,19 @@ public sealed class RestartTranscoderTests
     }
 
     /// <summary>
+    /// The shim fuzz target's double-free finding (its first 8 bytes are the target's parameters): metadata that
+    /// outgrows the transcoder's first output buffer, then coefficients out of range. A decode error, and under the
+    /// corpus replay's AddressSanitizer no double free (the replay is what fails on the old shim).
+    /// </summary>
+    [Fact]
+    public void Transcode_ErrorAfterTheOutputGrew_IsADecodeError()
+    {
+        var input = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fuzzing", "corpus", "shim", "finding-transcode-double-free"));
+        var error = Assert.Throws<ImageDecodeException>(() => RestartTranscoder.Transcode(input.AsSpan(8), 8, keepMetadata: true));
+        Assert.Contains("DCT coefficient out of range", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// libjpeg-turbo 2.1 saves markers in time quadratic in their count (40,000 empty APP1 segments took 1.7 s, a 10 MB
     /// file of them hours), so a transcode that keeps metadata keeps at most 1,024 segments and refuses a file with more,
     /// saying so; without metadata nothing is saved and any count transcodes.
