@@ -989,14 +989,6 @@ static int lj_decode_region(lj_decoder* d, int fast, const uint8_t* data, size_t
 }
 
 /*
- * Lossless restart-interval transcoding (what `jpegtran -optimize -restart N -copy all` does): reads the quantized DCT
- * coefficients of a baseline or progressive Huffman JPEG and writes them again as a baseline JPEG with a restart
- * marker every restart_mcus MCUs and optimized Huffman tables. Pixels decode exactly as before. With copy_markers,
- * APPn and COM markers are copied (except the JFIF and Adobe markers libjpeg writes itself); without, only those two
- * are written (what `jpegtran -copy none` does). On success *out is a malloc'd buffer of
- * *out_size bytes that the caller releases with loader_jpeg_free.
- */
-/*
  * The transcoder's output: one malloc'd buffer that grows as libjpeg fills it, owned here. (jpeg_mem_dest frees a
  * buffer it outgrows and tells the caller the new one only when compression ends, so an error in between left the
  * error path holding, and freeing, the buffer libjpeg had already freed: a double free, found by fuzzing with an
@@ -1091,6 +1083,14 @@ static size_t lj_count_metadata_segments(const uint8_t* data, size_t size) {
     return count;
 }
 
+/*
+ * Lossless restart-interval transcoding (what `jpegtran -optimize -restart N -copy all` does): reads the quantized DCT
+ * coefficients of a baseline or progressive Huffman JPEG and writes them again as a baseline JPEG with a restart
+ * marker every restart_mcus MCUs and optimized Huffman tables. Pixels decode exactly as before. With copy_markers,
+ * APPn and COM markers are copied (except the JFIF and Adobe markers libjpeg writes itself); without, only those two
+ * are written (what `jpegtran -copy none` does). On success *out is a malloc'd buffer of
+ * *out_size bytes that the caller releases with loader_jpeg_free.
+ */
 int loader_jpeg_transcode(const uint8_t* data, size_t size, int restart_mcus, int copy_markers, uint8_t** out,
                           size_t* out_size, char* message, int message_capacity) {
     if (data == NULL || size == 0 || out == NULL || out_size == NULL || restart_mcus < 1 || restart_mcus > 65535) {
@@ -1116,7 +1116,7 @@ int loader_jpeg_transcode(const uint8_t* data, size_t size, int restart_mcus, in
     }
     /* The output is about the input's size (optimized tables pay for the restart markers): room for that, so it
      * rarely grows. */
-    t->output.capacity = size + size / 8 + 4096;
+    t->output.capacity = size < LJ_TRANSCODE_MEMORY_LIMIT / 2 ? size + size / 8 + 4096 : LJ_TRANSCODE_MEMORY_LIMIT;
     t->output.buffer = (uint8_t*)malloc(t->output.capacity);
     if (t->output.buffer == NULL) {
         free(t);
