@@ -10,7 +10,8 @@ namespace Loader.Augment.Cuda.Tests;
 public sealed class SplicedFeedTests
 {
     // The fixtures make-records can give restart intervals (arithmetic-coded and CMYK ones are re-encoded by
-    // make-records instead, not transcoded).
+    // make-records instead, not transcoded; Fixture.Images leaves out the DC-only progressive one, which is stored as
+    // it is).
     private static IEnumerable<string> TranscodableFixtures() =>
         Fixture.Images().Where(f => !Path.GetFileName(f).StartsWith("arithmetic", StringComparison.Ordinal)
                                     && !Path.GetFileName(f).StartsWith("cmyk", StringComparison.Ordinal));

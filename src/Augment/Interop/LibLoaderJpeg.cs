@@ -19,6 +19,9 @@ internal static partial class LibLoaderJpeg
     public const int ErrorArgument = 2;
     public const int ErrorMemory = 3;
 
+    /// <summary><see cref="Transcode"/>: the JPEG reads, but transcoding it would change its pixels (the message says why).</summary>
+    public const int ErrorNotLossless = 4;
+
     /// <summary>Returns a new decompressor, or null when out of memory.</summary>
     [LibraryImport(LibraryName, EntryPoint = "loader_jpeg_create")]
     public static partial JpegDecompressorHandle Create();
@@ -50,7 +53,8 @@ internal static partial class LibLoaderJpeg
     /// Rewrites a baseline or progressive JPEG losslessly as baseline with a restart marker every
     /// <paramref name="restartMcus"/> MCUs and optimized Huffman tables; APPn and COM markers copied when
     /// <paramref name="copyMarkers"/> is 1. On success <paramref name="output"/> is a
-    /// buffer the shim allocated: release it with <see cref="Free"/>.
+    /// buffer the shim allocated: release it with <see cref="Free"/>. <see cref="ErrorNotLossless"/> for a progressive
+    /// JPEG libjpeg decodes with block smoothing (its first ACs are not all sent), which a baseline file cannot carry.
     /// </summary>
     [LibraryImport(LibraryName, EntryPoint = "loader_jpeg_transcode")]
     public static unsafe partial int Transcode(byte* data, nuint size, int restartMcus, int copyMarkers, out nint output, out nuint outputSize,

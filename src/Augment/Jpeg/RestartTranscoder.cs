@@ -74,6 +74,7 @@ public static class RestartTranscoder
 
     /// <summary>Transcodes with the interval <paramref name="mode"/> gives for this image.</summary>
     /// <exception cref="ImageDecodeException">Not a JPEG libjpeg can read (corrupt, truncated, unsupported).</exception>
+    /// <exception cref="LossyTranscodeException">A JPEG that reads but cannot be rewritten with the same pixels.</exception>
     public static byte[] Transcode(ReadOnlySpan<byte> jpeg, RestartMode mode, bool keepMetadata = false)
     {
         if (mode.IsOff)
@@ -91,6 +92,7 @@ public static class RestartTranscoder
 
     /// <summary>Transcodes with a restart marker every <paramref name="restartMcus"/> MCUs.</summary>
     /// <exception cref="ImageDecodeException">Not a JPEG libjpeg can read (corrupt, truncated, unsupported).</exception>
+    /// <exception cref="LossyTranscodeException">A JPEG that reads but cannot be rewritten with the same pixels.</exception>
     public static unsafe byte[] Transcode(ReadOnlySpan<byte> jpeg, int restartMcus, bool keepMetadata = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(restartMcus, 1);
@@ -117,9 +119,12 @@ public static class RestartTranscoder
             {
                 var length = message.IndexOf((byte)0);
                 var why = Encoding.UTF8.GetString(length < 0 ? message : message[..length]);
-                throw rc == LibLoaderJpeg.ErrorMemory
-                    ? new OutOfMemoryException($"libjpeg ran out of memory adding restart intervals: {why}")
-                    : new ImageDecodeException($"Cannot add restart intervals: {why}");
+                throw rc switch
+                {
+                    LibLoaderJpeg.ErrorMemory => new OutOfMemoryException($"libjpeg ran out of memory adding restart intervals: {why}"),
+                    LibLoaderJpeg.ErrorNotLossless => new LossyTranscodeException($"Restart intervals not added: {why}"),
+                    _ => new ImageDecodeException($"Cannot add restart intervals: {why}"),
+                };
             }
 
             return new ReadOnlySpan<byte>((void*)output, checked((int)outputSize)).ToArray();

@@ -24,6 +24,7 @@
 #define LJ_ERROR_JPEG 1      /* libjpeg rejected the data; message says why */
 #define LJ_ERROR_ARGUMENT 2  /* the caller's rectangle or buffer is wrong */
 #define LJ_ERROR_MEMORY 3
+#define LJ_ERROR_NOT_LOSSLESS 4 /* the transcode would change the pixels libjpeg decodes (lj_smooths_blocks) */
 
 /* libjpeg's memory manager refuses to allocate more than this for one decompressor (max_memory_to_use). Only
  * progressive (and buffered) decoding keeps the whole image's coefficients in memory; without a cap, a 55 KB
@@ -784,13 +785,38 @@ static void lj_install_fast_entropy(lj_decoder* d) {
 }
 
 /*
- * Whether jpeg_crop_scanline gives the same pixels as a full-width decode. Not always before libjpeg-turbo 3.0 (Debian
- * 12 ships 2.1.5): where libjpeg lets a larger inverse DCT stand in for part of a component's upsampling (a 4x2- or
- * 2x4-subsampled JPEG decoded at 4/8, 2/8 or 1/8: jdmaster.c doubles the chroma's DCT size), jpeg_crop_scanline sets
- * the component's downsampled_width as if it did not, so the fancy upsampler fills only part of each cropped row and
- * the colour converter reads uninitialized memory into the pixels (libjpeg-turbo issue 669, fixed in 3.0). Such
- * images are decoded at full width and the region copied out instead; no common sampling is affected (4:2:0 at 4/8
- * gets a larger chroma DCT too, but no upsampling is left for it to get wrong).
+ * Whether libjpeg smooths this progressive file's blocks (block smoothing, on by default: done for a file whose first
+ * ACs are not all sent, such as a DC-only scan or a missing refinement, which is legal and decodes without a
+ * warning): it estimates the missing ACs from the neighbouring blocks' DC values. jpeg_start_decompress or
+ * jpeg_read_coefficients has read the whole file, so coef_bits is final; smoothing_ok (jdcoefct.c) smooths when any of
+ * a component's first nine ACs is not exact.
+ */
+static int lj_smooths_blocks(j_decompress_ptr cinfo) {
+    if (!cinfo->progressive_mode || !cinfo->do_block_smoothing || cinfo->coef_bits == NULL) {
+        return 0;
+    }
+    for (int ci = 0; ci < cinfo->num_components; ci++) {
+        for (int k = 1; k <= 9; k++) {
+            if (cinfo->coef_bits[ci][k] != 0) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/*
+ * Whether jpeg_crop_scanline gives the same pixels as a full-width decode. Not in two cases, where the image is
+ * decoded at full width and the region copied out instead (no common file is either):
+ * - Before libjpeg-turbo 3.0 (Debian 12 ships 2.1.5): where libjpeg lets a larger inverse DCT stand in for part of a
+ *   component's upsampling (4x2- and 2x4-subsampled JPEGs at 2/8 to 7/8: jdmaster.c enlarges the chroma's DCT),
+ *   jpeg_crop_scanline sets the component's downsampled_width as if it did not, so the fancy upsampler fills only
+ *   part of each cropped row and the colour converter reads uninitialized memory into the pixels (libjpeg-turbo issue
+ *   669). 4:2:0 at 4/8 gets a larger chroma DCT too, but no upsampling is left for it to get wrong; at 1/8 fancy
+ *   upsampling is off.
+ * - Block smoothing (lj_smooths_blocks): jdcoefct.c's decompress_smooth_data takes the DC values left of a cropped
+ *   row's first block from that block itself, so the first iMCU column differs from the full decode's (libjpeg-turbo
+ *   3.1 still does).
  */
 static int lj_crop_keeps_pixels(j_decompress_ptr cinfo) {
     for (int ci = 0; ci < cinfo->num_components; ci++) {
@@ -805,7 +831,7 @@ static int lj_crop_keeps_pixels(j_decompress_ptr cinfo) {
             return 0;
         }
     }
-    return 1;
+    return !lj_smooths_blocks(cinfo);
 }
 
 /*
@@ -813,9 +839,10 @@ static int lj_crop_keeps_pixels(j_decompress_ptr cinfo) {
  * image, whose size is ceil(width * scale_num / 8) x ceil(height * scale_num / 8), returned in scaled_width and
  * scaled_height) into out as RGB, rows out_stride bytes apart.
  *
- * libjpeg can only start a row at an iMCU boundary, so each row may begin *left_pad pixels before x (at most 32):
+ * libjpeg can only start a row at an iMCU boundary, so each row may begin *left_pad pixels before x (at most 33):
  * pixel x of the image lands at out + row * out_stride + *left_pad * 3. Rows are decoded straight into out when
- * out_stride holds the padded row (w + 33 pixels always does: the left pad and one pixel past the right edge);
+ * out_stride holds the padded row (w + 33 pixels always does for a cropped row: the left pad and one pixel past the
+ * right edge; the full-width rows of the images lj_crop_keeps_pixels excludes, only when the image is that narrow);
  * otherwise (and for CMYK) through a scanline buffer, with *left_pad = 0.
  */
 static int lj_decode_region(lj_decoder* d, int fast, const uint8_t* data, size_t size, int scale_num, int x, int y,
@@ -915,7 +942,7 @@ static int lj_decode_region(lj_decoder* d, int fast, const uint8_t* data, size_t
         }
     }
     if (crop_w < cinfo->output_width && !lj_crop_keeps_pixels(cinfo)) {
-        crop_x = 0; /* rows of the full width, through the scanline buffer (below) */
+        crop_x = 0; /* rows of the full width (left pad x, below, when they fit the stride; else copied out) */
         crop_w = cinfo->output_width;
     }
     if (crop_w < cinfo->output_width) {
@@ -1008,11 +1035,12 @@ static void lj_output_start(j_compress_ptr cinfo) {
     o->pub.free_in_buffer = o->capacity;
 }
 
-/* libjpeg calls this with the whole buffer full: it doubles (up to the transcoder's memory limit). */
+/* libjpeg calls this with the whole buffer full: it doubles, up to the transcoder's memory limit. */
 static boolean lj_output_grow(j_compress_ptr cinfo) {
     lj_output* o = (lj_output*)cinfo->dest;
-    size_t capacity = o->capacity * 2;
-    uint8_t* grown = capacity <= LJ_TRANSCODE_MEMORY_LIMIT ? (uint8_t*)realloc(o->buffer, capacity) : NULL;
+    size_t limit = (size_t)LJ_TRANSCODE_MEMORY_LIMIT;
+    size_t capacity = o->capacity < limit / 2 ? o->capacity * 2 : limit;
+    uint8_t* grown = capacity > o->capacity ? (uint8_t*)realloc(o->buffer, capacity) : NULL;
     if (grown == NULL) {
         ERREXIT1(cinfo, JERR_OUT_OF_MEMORY, 10); /* the old buffer is still o->buffer, freed by the caller */
     }
@@ -1068,8 +1096,11 @@ static size_t lj_count_metadata_segments(const uint8_t* data, size_t size) {
             i++; /* entropy-coded data, or a fill byte before a marker */
             continue;
         }
-        if (code == 0x00 || code == 0x01 || (code >= 0xD0 && code <= 0xD8)) {
-            i += 2; /* stuffing, TEM, RSTn, SOI: no length */
+        if (code < 0xC0 || (code >= 0xD0 && code <= 0xD8)) {
+            /* Stuffing, TEM, RSTn, SOI: no length. The reserved codes below 0xC0 neither: libjpeg refuses them in
+             * the header and, met in entropy-coded data where a restart marker was due, discards the two bytes and
+             * reads on (jdmarker.c, jpeg_resync_to_restart), so a length after one must not hide what follows. */
+            i += 2;
             continue;
         }
         if (code == 0xD9 || i + 3 >= size) {
@@ -1089,7 +1120,8 @@ static size_t lj_count_metadata_segments(const uint8_t* data, size_t size) {
  * marker every restart_mcus MCUs and optimized Huffman tables. Pixels decode exactly as before. With copy_markers,
  * APPn and COM markers are copied (except the JFIF and Adobe markers libjpeg writes itself); without, only those two
  * are written (what `jpegtran -copy none` does). On success *out is a malloc'd buffer of
- * *out_size bytes that the caller releases with loader_jpeg_free.
+ * *out_size bytes that the caller releases with loader_jpeg_free. LJ_ERROR_NOT_LOSSLESS: the file reads, but libjpeg
+ * decodes it with block smoothing (lj_smooths_blocks), which no baseline file can ask for.
  */
 int loader_jpeg_transcode(const uint8_t* data, size_t size, int restart_mcus, int copy_markers, uint8_t** out,
                           size_t* out_size, char* message, int message_capacity) {
@@ -1114,9 +1146,9 @@ int loader_jpeg_transcode(const uint8_t* data, size_t size, int restart_mcus, in
     if (t == NULL) {
         return LJ_ERROR_MEMORY;
     }
-    /* The output is about the input's size (optimized tables pay for the restart markers): room for that, so it
-     * rarely grows. */
-    t->output.capacity = size < LJ_TRANSCODE_MEMORY_LIMIT / 2 ? size + size / 8 + 4096 : LJ_TRANSCODE_MEMORY_LIMIT;
+    /* 4 KB, as jpeg_mem_dest starts: the output grows a few times for a typical image, so every transcode takes the
+     * growth path (and the corpus's error-after-growth input with it). */
+    t->output.capacity = 4096;
     t->output.buffer = (uint8_t*)malloc(t->output.capacity);
     if (t->output.buffer == NULL) {
         free(t);
@@ -1151,6 +1183,15 @@ int loader_jpeg_transcode(const uint8_t* data, size_t size, int restart_mcus, in
         return LJ_ERROR_JPEG;
     }
     jvirt_barray_ptr* coefficients = jpeg_read_coefficients(&t->src);
+    if (lj_smooths_blocks(&t->src)) {
+        /* A baseline file carries no "smooth me": its decode would lose the estimated ACs. */
+        lj_set_message(NULL, message, message_capacity,
+                       "a progressive JPEG whose first AC coefficients are not all sent: libjpeg smooths its blocks "
+                       "when decoding it, which a baseline file cannot carry, so transcoding would change its pixels");
+        lj_transcoder_release(t);
+        free(t);
+        return LJ_ERROR_NOT_LOSSLESS;
+    }
 
     jpeg_create_compress(&t->dst);
     t->have_dst = 1;

@@ -48,6 +48,8 @@ public sealed class LibLoaderJpegTests
     [InlineData("sampling440_203x141.jpg")]
     [InlineData("n02815834_beaker.JPEG")]
     [InlineData("odd_333x251_444.jpg")]
+    [InlineData("progressive_dc_only_203x141.jpg")]
+    [InlineData("progressive_301x227.jpg")]
     public void DecodeRegion_SweptAcrossTheMcusAtEveryScale_EqualsTheFullDecode(string file)
     {
         var jpeg = Fixture.ImageBytes(file);

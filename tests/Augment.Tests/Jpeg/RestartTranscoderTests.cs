@@ -90,6 +90,18 @@ public sealed class RestartTranscoderTests
         Assert.Throws<ImageDecodeException>(() => RestartTranscoder.Transcode(ReadOnlySpan<byte>.Empty, 8));
     }
 
+    /// <summary>
+    /// A progressive JPEG of its DC scan alone (legal): libjpeg decodes it with block smoothing (ACs estimated from the
+    /// neighbouring DCs), which a baseline file cannot ask for, so its transcode would decode to other pixels. Refused.
+    /// </summary>
+    [Fact]
+    public void Transcode_ProgressiveThatLibjpegSmooths_IsRefusedAsLossy()
+    {
+        var source = Fixture.ImageBytes("progressive_dc_only_203x141.jpg");
+        var error = Assert.Throws<LossyTranscodeException>(() => RestartTranscoder.Transcode(source, RestartMode.Auto));
+        Assert.Contains("libjpeg smooths its blocks", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Transcode_LeavesMetadataOut_UnlessAskedToKeepIt()
     {

@@ -1,6 +1,7 @@
 /* Writes the JPEG fixtures with the sampling factors Skia cannot encode (4:4:0 = luma 1x2, 4:1:1 = luma 4x1, and luma
  * 4x2 and 2x4, where libjpeg-turbo 2.1's jpeg_crop_scanline went wrong at reduced scales), for the region and splice
- * tests: cc make_sampling_fixtures.c -ljpeg -o gen && ./gen ../Fixtures/images
+ * tests, and a progressive 4:2:0 JPEG of its DC scan alone (legal; libjpeg smooths its blocks when decoding, which
+ * cropping and transcoding must not change): cc make_sampling_fixtures.c -ljpeg -o gen && ./gen ../Fixtures/images
  * The picture is a deterministic colour pattern with edges and noise in every channel, so chroma upsampling errors
  * at a crop's edge show in the pixels. */
 #include <stdio.h>
@@ -8,7 +9,7 @@
 #include <string.h>
 #include <jpeglib.h>
 
-static void write_jpeg(const char* path, int width, int height, int h, int v) {
+static void write_jpeg(const char* path, int width, int height, int h, int v, int dc_only) {
     struct jpeg_compress_struct c;
     struct jpeg_error_mgr err;
     c.err = jpeg_std_error(&err);
@@ -29,6 +30,11 @@ static void write_jpeg(const char* path, int width, int height, int h, int v) {
     c.comp_info[0].v_samp_factor = v;
     c.comp_info[1].h_samp_factor = c.comp_info[1].v_samp_factor = 1;
     c.comp_info[2].h_samp_factor = c.comp_info[2].v_samp_factor = 1;
+    static const jpeg_scan_info dc_scan = {3, {0, 1, 2, 0}, 0, 0, 0, 0}; /* all components, coefficient 0, all bits */
+    if (dc_only) {
+        c.scan_info = &dc_scan;
+        c.num_scans = 1;
+    }
     jpeg_start_compress(&c, TRUE);
     unsigned int seed = 12345;
     JSAMPLE* row = malloc((size_t)width * 3);
@@ -56,12 +62,14 @@ int main(int argc, char** argv) {
     const char* dir = argc > 1 ? argv[1] : ".";
     char path[4096];
     snprintf(path, sizeof(path), "%s/sampling440_203x141.jpg", dir);
-    write_jpeg(path, 203, 141, 1, 2);
+    write_jpeg(path, 203, 141, 1, 2, 0);
     snprintf(path, sizeof(path), "%s/sampling411_203x141.jpg", dir);
-    write_jpeg(path, 203, 141, 4, 1);
+    write_jpeg(path, 203, 141, 4, 1, 0);
     snprintf(path, sizeof(path), "%s/sampling42_203x141.jpg", dir);
-    write_jpeg(path, 203, 141, 4, 2);
+    write_jpeg(path, 203, 141, 4, 2, 0);
     snprintf(path, sizeof(path), "%s/sampling24_203x141.jpg", dir);
-    write_jpeg(path, 203, 141, 2, 4);
+    write_jpeg(path, 203, 141, 2, 4, 0);
+    snprintf(path, sizeof(path), "%s/progressive_dc_only_203x141.jpg", dir);
+    write_jpeg(path, 203, 141, 2, 2, 1);
     return 0;
 }

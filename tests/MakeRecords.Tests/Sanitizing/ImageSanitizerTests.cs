@@ -1,3 +1,4 @@
+using Loader.Augment.Jpeg;
 using Loader.Records.Jpeg;
 using Loader.Records.Tests;
 using Loader.Tools.MakeRecords.Sanitizing;
@@ -26,6 +27,21 @@ public class ImageSanitizerTests
         SanitizedImage result = _sanitizer.Sanitize(jpeg);
         Assert.Equal(SanitizeStatus.Written, result.Status);
         Assert.Equal(jpeg, result.Jpeg.ToArray());
+    }
+
+    /// <summary>
+    /// A progressive JPEG of its DC scan alone (legal): libjpeg decodes it with block smoothing, which a baseline
+    /// transcode cannot ask for, so --restart-interval stores it as it is and says why, rather than change its pixels.
+    /// </summary>
+    [Fact]
+    public void Sanitize_WithRestartIntervals_AProgressiveJpegLibjpegSmooths_IsStoredAsItIs()
+    {
+        byte[] jpeg = File.ReadAllBytes(TestImages.Fixture("progressive_dc_only_203x141.jpg"));
+        var sanitizer = new ImageSanitizer(new SanitizeOptions { Restart = RestartMode.Auto });
+        SanitizedImage result = sanitizer.Sanitize(jpeg);
+        Assert.Equal(SanitizeStatus.Written, result.Status);
+        Assert.Equal(jpeg, result.Jpeg.ToArray());
+        Assert.Contains("transcoding would change its pixels", result.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -28,7 +28,8 @@ internal sealed class ImageSanitizer(SanitizeOptions options)
     /// --restart-interval: the JPEG that would be stored, rewritten losslessly with restart markers (the same DCT
     /// coefficients, so the same pixels) and optimized Huffman tables, so the loader can decode only the intervals a
     /// crop covers. A passthrough JPEG becomes "transcoded"; a re-encoded one stays "reencoded". A JPEG libjpeg cannot
-    /// read is skipped: the loader could not decode it either.
+    /// read is skipped: the loader could not decode it either. One that reads but cannot be rewritten with the same
+    /// pixels (a progressive file libjpeg decodes with block smoothing) is stored as it is, and the reason says so.
     /// </summary>
     private SanitizedImage AddRestartIntervals(SanitizedImage image)
     {
@@ -40,6 +41,10 @@ internal sealed class ImageSanitizer(SanitizeOptions options)
         catch (ImageDecodeException e)
         {
             return SanitizedImage.Skip($"JPEG unreadable by libjpeg (adding restart intervals): {e.Message}");
+        }
+        catch (LossyTranscodeException e)
+        {
+            return image with { Reason = image.Reason is null ? e.Message : $"{image.Reason}; {e.Message}" };
         }
 
         return image.Status == SanitizeStatus.Written
