@@ -1,5 +1,6 @@
 using System.Buffers;
 using Loader.Augment.Cuda.Interop;
+using Loader.Augment.Jpeg;
 
 namespace Loader.Augment.Cuda;
 
@@ -203,7 +204,9 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         }
 
         // CMYK / YCCK (4 components): the CPU path converts them the way PIL does; nvJPEG's RGB output would not match.
-        if (status != 0 || components is not (1 or 3))
+        // A progressive file libjpeg decodes with block smoothing (its first ACs not all sent): the CPU path smooths as
+        // libjpeg does, which nvJPEG is not known to do.
+        if (status != 0 || components is not (1 or 3) || BlockSmoothing.AppliesTo(jpeg))
         {
             return new DecodedRegion(DecodeRoute.CpuFallback, 0, 0, default, 0, 0);
         }
