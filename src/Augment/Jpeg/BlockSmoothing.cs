@@ -6,8 +6,9 @@ namespace Loader.Augment.Jpeg;
 /// warning), whose missing ACs libjpeg estimates from the neighbouring blocks' DC values (jdcoefct.c, smoothing_ok).
 /// The shim asks libjpeg itself once it has read the file (lj_smooths_blocks: such files are decoded at full width and
 /// not transcoded); this reads the scan headers without decoding anything, for the GPU path, which sends such files
-/// to the CPU (nvJPEG is not known to smooth). A header it cannot follow counts as smoothing: the CPU path is always
-/// right, only slower.
+/// to the CPU (nvJPEG is not known to smooth). The segments are walked as <see cref="JpegFrame"/> walks them and the
+/// entropy-coded data between them skipped as the splicer skips it (<see cref="JpegSplicer.NextMarker"/>). A header it
+/// cannot follow, or a scan it misses, can only make it answer "smooths": the CPU path is always right, only slower.
 /// </summary>
 public static class BlockSmoothing
 {
@@ -26,28 +27,19 @@ public static class BlockSmoothing
         exact.Clear();
         int components = 0, position = 2;
         var progressive = false;
-        while (position + 1 < jpeg.Length)
+        while (true)
         {
-            var code = jpeg[position + 1];
-            if (jpeg[position] != 0xFF || code == 0xFF)
-            {
-                position++; // entropy-coded data, or a fill byte
-                continue;
-            }
-
-            if (code < 0xC0 || code is >= 0xD0 and <= 0xD8)
-            {
-                position += 2; // stuffing, TEM, RSTn, SOI and the reserved codes: no length (as libjpeg reads them)
-                continue;
-            }
-
-            if (code == 0xD9 || position + 3 >= jpeg.Length)
+            // Between segments: the entropy-coded data of the scan before, up to its next marker.
+            if (position < jpeg.Length && jpeg[position] != 0xFF && (position = JpegSplicer.NextMarker(jpeg, position)) < 0)
             {
                 break;
             }
 
-            var length = (jpeg[position + 2] << 8) | jpeg[position + 3];
-            var segment = jpeg.Slice(position + 4, Math.Clamp(length - 2, 0, jpeg.Length - position - 4));
+            if (!JpegFrame.TryNextSegment(jpeg, ref position, out var code, out _, out var segment))
+            {
+                break; // EOI, the end of the data, or a segment that does not fit it
+            }
+
             if (code is >= 0xC0 and <= 0xCF and not 0xC4 and not 0xC8 and not 0xCC)
             {
                 progressive = code is 0xC2 or 0xC6 or 0xCA or 0xCE;
@@ -92,8 +84,6 @@ public static class BlockSmoothing
                     }
                 }
             }
-
-            position += 2 + length;
         }
 
         if (!progressive || components == 0)

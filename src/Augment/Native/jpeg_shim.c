@@ -1086,14 +1086,18 @@ static int lj_is_marker(jpeg_saved_marker_ptr m, int code, const char* tag, unsi
 #define LJ_MAX_METADATA_SEGMENTS 1024
 
 /* How many APPn and COM segments the JPEG holds: a walk over its segments as libjpeg reads them (each marker's length
- * skips its payload; entropy-coded data, which holds no marker but RSTn, is stepped over byte by byte). */
+ * skips its payload; entropy-coded data, which holds no marker but RSTn, up to its next marker: lj_next_marker). */
 static size_t lj_count_metadata_segments(const uint8_t* data, size_t size) {
     size_t count = 0;
     size_t i = 2; /* after SOI */
     while (i + 1 < size) {
+        if (data[i] != 0xFF) {
+            i = (size_t)(lj_next_marker(data + i, data + size) - data);
+            continue;
+        }
         uint8_t code = data[i + 1];
-        if (data[i] != 0xFF || code == 0xFF) {
-            i++; /* entropy-coded data, or a fill byte before a marker */
+        if (code == 0xFF) {
+            i++; /* a fill byte before a marker */
             continue;
         }
         if (code < 0xC0 || (code >= 0xD0 && code <= 0xD8)) {
